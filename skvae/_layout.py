@@ -1,0 +1,49 @@
+"""Where each parameter array sits in one flat buffer.
+
+All of a model's parameters live in one contiguous 1-D array.  Each weight
+matrix or bias vector is a reshaped view of a slice of it, so an optimizer
+updates the flat array in place and every layer sees the change, and the
+gradient, laid out the same way, is written straight into views of its own
+flat array: nothing is packed or unpacked per iteration.
+"""
+
+import math
+
+import numpy as np
+
+
+class Layout:
+    """Named shapes laid end to end in a flat buffer.
+
+    Parameters
+    ----------
+    shapes : list of (str, tuple of int)
+        Name and shape of each parameter array, in buffer order.
+    """
+
+    def __init__(self, shapes):
+        self.shapes = dict(shapes)
+        if len(self.shapes) != len(shapes):
+            raise ValueError("Parameter names must be unique.")
+        self.slices = {}
+        start = 0
+        for name, shape in shapes:
+            stop = start + math.prod(shape)
+            self.slices[name] = slice(start, stop)
+            start = stop
+        self.size = start
+
+    def views(self, buffer):
+        """Return ``{name: view}`` of ``buffer`` reshaped per parameter."""
+        if buffer.shape != (self.size,):
+            raise ValueError(
+                f"Buffer has shape {buffer.shape}, the layout needs ({self.size},)."
+            )
+        return {
+            name: buffer[self.slices[name]].reshape(shape)
+            for name, shape in self.shapes.items()
+        }
+
+    def empty(self, dtype):
+        """A new uninitialised flat buffer for this layout."""
+        return np.empty(self.size, dtype=dtype)

@@ -1,0 +1,52 @@
+"""Decoder likelihoods log p(x | a) and their gradients with respect to a.
+
+``a`` is the decoder's output: logits for the Bernoulli likelihood, the mean
+for the Gaussian one.  Every function sums over the last axis (features) and
+broadcasts over any leading axes, so a stack of noise draws of shape
+(n_draws, n_samples, n_features) is scored in one call.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+def bernoulli_log_prob(X, logits):
+    """sum_j x_j a_j - softplus(a_j), with a stable softplus."""
+    return np.sum(X * logits - np.logaddexp(0, logits), axis=-1)
+
+
+def bernoulli_log_prob_grad(X, logits):
+    """d log p / d logits = x - sigmoid(a)."""
+    return X - expit(logits)
+
+
+def bernoulli_mean(logits):
+    """E[x | a] = sigmoid(a)."""
+    return expit(logits)
+
+
+def gaussian_log_prob(X, mean, var):
+    """-1/2 sum_j [(x_j - m_j)^2 / v_j + log(2 pi v_j)]."""
+    sq = (X - mean) ** 2
+    sq /= var
+    return -0.5 * (np.sum(sq, axis=-1) + np.sum(np.log(var)) + X.shape[-1] * LOG_2PI)
+
+
+def gaussian_log_prob_grads(X, mean, var):
+    """Gradients of the Gaussian log density.
+
+    Returns
+    -------
+    d_mean : ndarray, shape like X
+        (x - m) / v.
+    d_var : ndarray, shape like X
+        1/2 ((x - m)^2 / v^2 - 1 / v), per element (sum over rows yourself).
+    """
+    d_mean = X - mean
+    d_mean /= var
+    d_var = d_mean**2
+    d_var -= 1 / var
+    d_var *= 0.5
+    return d_mean, d_var

@@ -1,0 +1,62 @@
+"""Dense multilayer perceptron: forward pass, and backward pass into gradient views.
+
+A network is a list of weight matrices ``W[i]`` of shape (fan_in, fan_out) and
+bias vectors ``b[i]``.  Hidden layers apply ``activation``; the last layer is
+linear (the heads of the encoder and the decoder's output are affine).
+"""
+
+import numpy as np
+
+from ._activations import ACTIVATIONS, DERIVATIVES
+
+
+def glorot_uniform(rng, fan_in, fan_out, activation, dtype):
+    """Glorot/Xavier uniform weights, scaled as scikit-learn's MLP does.
+
+    The bound is ``sqrt(factor / (fan_in + fan_out))`` with factor 2 for the
+    logistic activation and 6 otherwise.
+    """
+    factor = 2.0 if activation == "logistic" else 6.0
+    bound = np.sqrt(factor / (fan_in + fan_out))
+    return rng.uniform(-bound, bound, size=(fan_in, fan_out)).astype(dtype)
+
+
+def forward(weights, biases, X, activation):
+    """Run the network on X.
+
+    Returns
+    -------
+    outputs : list of ndarray
+        ``[X, h_1, ..., h_L, output]``: the input and every layer's output
+        (after its activation), all kept for the backward pass.
+    """
+    act = ACTIVATIONS[activation]
+    outputs = [X]
+    last = len(weights) - 1
+    for i, (W, b) in enumerate(zip(weights, biases)):
+        H = outputs[-1] @ W
+        H += b
+        if i < last:
+            act(H)
+        outputs.append(H)
+    return outputs
+
+
+def backward(weights, outputs, delta, activation, weight_grads, bias_grads, *,
+             input_grad=True):
+    """Back-propagate ``delta`` = dLoss/d(output) through the network.
+
+    Writes dLoss/dW[i] into ``weight_grads[i]`` and dLoss/db[i] into
+    ``bias_grads[i]`` (views of the flat gradient buffer), and returns
+    dLoss/dX, or None when ``input_grad`` is False.
+    """
+    deriv = DERIVATIVES[activation]
+    for i in range(len(weights) - 1, -1, -1):
+        np.dot(outputs[i].T, delta, out=weight_grads[i])
+        np.sum(delta, axis=0, out=bias_grads[i])
+        if i == 0 and not input_grad:
+            return None
+        delta = delta @ weights[i].T
+        if i > 0:
+            deriv(outputs[i], delta)
+    return delta

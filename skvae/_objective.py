@@ -1,0 +1,283 @@
+"""The VAE network, its ELBO and gradient, and the importance-weighted bound.
+
+Encoder: an MLP x -> hidden layers -> 2k outputs, read as the posterior mean
+``mu`` (first k columns) and log-variance ``log_var`` (last k).  Decoder: an
+MLP z -> hidden layers -> d outputs ``a`` (Bernoulli logits or Gaussian means).
+For the Gaussian likelihood a per-feature variance ``var = var_floor +
+exp(s)`` is learned; the floor keeps it from collapsing to zero.
+
+Per-sample ELBO, with z = mu + exp(log_var / 2) * eps:
+
+    elbo(x) = log p(x | a(z)) - beta * KL(q(z|x) || N(0, I))
+
+Training loss on a batch of n rows (scikit-learn's MLP convention for the L2
+penalty ``alpha``, on weights only):
+
+    loss = -mean_i elbo(x_i) + alpha / (2 n) * sum ||W||^2
+
+Noise is always passed in, never drawn here, so every function is a
+deterministic function of its arguments.
+"""
+
+import numpy as np
+from scipy.special import logit, logsumexp
+
+from ._layout import Layout
+from ._likelihoods import (
+    bernoulli_log_prob,
+    bernoulli_log_prob_grad,
+    bernoulli_mean,
+    gaussian_log_prob,
+    gaussian_log_prob_grads,
+)
+from ._mlp import backward, forward, glorot_uniform
+from ._priors import (
+    posterior_log_density,
+    standard_normal_kl,
+    standard_normal_kl_grads,
+    standard_normal_log_density,
+)
+
+# The Gaussian variance floor, as a fraction of the mean per-feature variance
+# of the training data (so that it follows the data's scale).
+VAR_FLOOR_FRACTION = 1e-3
+
+
+class VAENetwork:
+    """Encoder, decoder and likelihood of a VAE, all parameters in one buffer.
+
+    Parameters
+    ----------
+    n_features, n_components : int
+        Data dimension d and code dimension k.
+    hidden_layer_sizes : tuple of int
+        Encoder hidden sizes; the decoder mirrors them in reverse.
+    activation : str
+        Key of ``_activations.ACTIVATIONS`` for the hidden layers.
+    likelihood : {"bernoulli", "gaussian"}
+    dtype : numpy dtype
+        Dtype of the parameters and of every computation.
+
+    Attributes
+    ----------
+    params, grad : ndarray of shape (layout.size,)
+        The flat parameter buffer and the flat gradient buffer.  Per-layer
+        arrays are views into them; pickling keeps the buffers only and
+        rebuilds the views.
+    var_floor : float
+        Lower bound of the Gaussian variance (0 for Bernoulli).
+    """
+
+    def __init__(self, n_features, n_components, hidden_layer_sizes, activation,
+                 likelihood, dtype):
+        self.n_features = n_features
+        self.n_components = n_components
+        self.hidden_layer_sizes = tuple(hidden_layer_sizes)
+        self.activation = activation
+        self.likelihood = likelihood
+        self.dtype = np.dtype(dtype)
+        self.var_floor = 0.0
+
+        encoder = [n_features, *self.hidden_layer_sizes, 2 * n_components]
+        decoder = [n_components, *reversed(self.hidden_layer_sizes), n_features]
+        self.n_layers = len(encoder) - 1
+        shapes = []
+        for part, sizes in (("encoder", encoder), ("decoder", decoder)):
+            for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+                shapes += [(f"{part}.W{i}", (fan_in, fan_out)),
+                           (f"{part}.b{i}", (fan_out,))]
+        if likelihood == "gaussian":
+            shapes.append(("decoder.log_var_above_floor", (n_features,)))
+        self.layout = Layout(shapes)
+        self.params = np.zeros(self.layout.size, dtype=self.dtype)
+        self.grad = np.zeros(self.layout.size, dtype=self.dtype)
+        self._bind_views()
+
+    # -- the flat buffers and their views ------------------------------------
+
+    def _bind_views(self):
+        p = self.layout.views(self.params)
+        g = self.layout.views(self.grad)
+        layers = range(self.n_layers)
+        self.encoder_W = [p[f"encoder.W{i}"] for i in layers]
+        self.encoder_b = [p[f"encoder.b{i}"] for i in layers]
+        self.decoder_W = [p[f"decoder.W{i}"] for i in layers]
+        self.decoder_b = [p[f"decoder.b{i}"] for i in layers]
+        self._g_encoder_W = [g[f"encoder.W{i}"] for i in layers]
+        self._g_encoder_b = [g[f"encoder.b{i}"] for i in layers]
+        self._g_decoder_W = [g[f"decoder.W{i}"] for i in layers]
+        self._g_decoder_b = [g[f"decoder.b{i}"] for i in layers]
+        self._log_var_above_floor = p.get("decoder.log_var_above_floor")
+        self._g_log_var_above_floor = g.get("decoder.log_var_above_floor")
+
+    _VIEW_ATTRIBUTES = (
+        "encoder_W", "encoder_b", "decoder_W", "decoder_b",
+        "_g_encoder_W", "_g_encoder_b", "_g_decoder_W", "_g_decoder_b",
+        "_log_var_above_floor", "_g_log_var_above_floor",
+    )
+
+    def __getstate__(self):
+        # Views would be pickled as independent copies: keep the buffers only.
+        state = self.__dict__.copy()
+        for name in self._VIEW_ATTRIBUTES:
+            del state[name]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._bind_views()
+
+    def astype(self, dtype):
+        """A copy of this network with parameters cast to ``dtype``."""
+        new = VAENetwork(self.n_features, self.n_components,
+                         self.hidden_layer_sizes, self.activation,
+                         self.likelihood, dtype)
+        new.params[...] = self.params
+        new.var_floor = self.var_floor
+        return new
+
+    @property
+    def weights(self):
+        """Every weight matrix (the arrays the L2 penalty applies to)."""
+        return self.encoder_W + self.decoder_W
+
+    @property
+    def var(self):
+        """Gaussian per-feature variance, var_floor + exp(s)."""
+        return self.var_floor + np.exp(self._log_var_above_floor)
+
+    # -- initialisation ------------------------------------------------------
+
+    def initialize(self, X, rng):
+        """Draw the weights, and start the decoder at the data's mean and variance.
+
+        Weights are Glorot-uniform, biases zero, except the decoder's output
+        bias (the data mean, or its logit) and, for the Gaussian likelihood,
+        the variance (the data's per-feature variance plus the floor).
+        """
+        for Ws, bs in ((self.encoder_W, self.encoder_b),
+                       (self.decoder_W, self.decoder_b)):
+            for W, b in zip(Ws, bs):
+                W[...] = glorot_uniform(rng, *W.shape, self.activation, self.dtype)
+                b[...] = 0
+        mean = X.mean(axis=0)
+        if self.likelihood == "bernoulli":
+            self.decoder_b[-1][...] = logit(np.clip(mean, 1e-3, 1 - 1e-3))
+        else:
+            var = X.var(axis=0)
+            self.var_floor = max(VAR_FLOOR_FRACTION * float(var.mean()), 1e-12)
+            self.decoder_b[-1][...] = mean
+            self._log_var_above_floor[...] = np.log(var + self.var_floor)
+
+    # -- forward computations ------------------------------------------------
+
+    def encode(self, X):
+        """Posterior mean and log-variance, each of shape (n_samples, k)."""
+        out = forward(self.encoder_W, self.encoder_b, X, self.activation)[-1]
+        k = self.n_components
+        return out[:, :k], out[:, k:]
+
+    def decode(self, Z):
+        """Decoder output a(z): logits (Bernoulli) or means (Gaussian)."""
+        return forward(self.decoder_W, self.decoder_b, Z, self.activation)[-1]
+
+    def decoder_mean(self, output):
+        """E[x | z] from the decoder output."""
+        if self.likelihood == "bernoulli":
+            return bernoulli_mean(output)
+        return output
+
+    def log_prob(self, X, output):
+        """log p(x | a), summed over features; broadcasts over leading axes."""
+        if self.likelihood == "bernoulli":
+            return bernoulli_log_prob(X, output)
+        return gaussian_log_prob(X, output, self.var)
+
+    def _decode_draws(self, X, eps):
+        """Encode X, draw z for every noise vector, and score the decodings.
+
+        ``eps`` has shape (n_draws, n_samples or 1, k).  Returns mu, log_var,
+        the codes z of shape (n_draws, n_samples, k) and log p(x | z) of shape
+        (n_draws, n_samples).
+        """
+        mu, log_var = self.encode(X)
+        Z = mu + np.exp(0.5 * log_var) * eps
+        output = self.decode(Z.reshape(-1, self.n_components))
+        log_px = self.log_prob(X, output.reshape(*Z.shape[:2], self.n_features))
+        return mu, log_var, Z, log_px
+
+    def elbo(self, X, eps, beta=1.0):
+        """Per-sample ELBO, averaging log p(x|z) over the noise draws ``eps``.
+
+        ``eps`` of shape (n_draws, n_samples, k) gives each row its own noise;
+        shape (n_draws, 1, k) shares the same draws across rows.
+        """
+        mu, log_var, _, log_px = self._decode_draws(X, eps)
+        return log_px.mean(axis=0) - beta * standard_normal_kl(mu, log_var)
+
+    def log_likelihood(self, X, eps):
+        """Importance-weighted estimate of log p(x), one per row.
+
+        log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x) with z_k drawn from q by
+        the noise ``eps`` of shape (K, n_samples, k), computed with logsumexp.
+        """
+        _, log_var, Z, log_px = self._decode_draws(X, eps)
+        log_w = (log_px + standard_normal_log_density(Z)
+                 - posterior_log_density(eps, log_var))
+        return logsumexp(log_w, axis=0) - np.log(eps.shape[0])
+
+    def reconstruction_error(self, X):
+        """Per-sample error of the decoded posterior mean.
+
+        Sum of squared errors for the Gaussian likelihood, binary
+        cross-entropy for the Bernoulli likelihood.
+        """
+        mu, _ = self.encode(X)
+        output = self.decode(mu)
+        if self.likelihood == "bernoulli":
+            return -bernoulli_log_prob(X, output)
+        return np.sum((X - output) ** 2, axis=1)
+
+    # -- training objective --------------------------------------------------
+
+    def loss_and_grad(self, X, eps, beta, alpha):
+        """Training loss on the batch X and its gradient, written into ``grad``.
+
+        ``eps`` has shape (n_samples, k): one noise vector per row.
+        """
+        n, k = X.shape[0], self.n_components
+        enc = forward(self.encoder_W, self.encoder_b, X, self.activation)
+        mu, log_var = enc[-1][:, :k], enc[-1][:, k:]
+        std = np.exp(0.5 * log_var)
+        Z = mu + std * eps
+        dec = forward(self.decoder_W, self.decoder_b, Z, self.activation)
+        output = dec[-1]
+
+        kl = standard_normal_kl(mu, log_var)
+        if self.likelihood == "bernoulli":
+            log_px = bernoulli_log_prob(X, output)
+            d_output = bernoulli_log_prob_grad(X, output)
+        else:
+            var = self.var
+            log_px = gaussian_log_prob(X, output, var)
+            d_output, d_var = gaussian_log_prob_grads(X, output, var)
+            # d loss / d s = -(1/n) sum_i d log p_i / d var * exp(s)
+            np.sum(d_var, axis=0, out=self._g_log_var_above_floor)
+            self._g_log_var_above_floor *= -(var - self.var_floor) / n
+        penalty = sum(np.dot(W.ravel(), W.ravel()) for W in self.weights)
+        loss = -(np.sum(log_px) - beta * np.sum(kl)) / n + 0.5 * alpha * penalty / n
+
+        # Decoder: d loss / d a = -(1/n) d log p / d a.
+        d_output *= -1 / n
+        d_Z = backward(self.decoder_W, dec, d_output, self.activation,
+                       self._g_decoder_W, self._g_decoder_b)
+        # Encoder heads, through z = mu + std * eps and the KL term.
+        kl_mu, kl_log_var = standard_normal_kl_grads(mu, log_var)
+        d_head = np.empty((n, 2 * k), dtype=self.dtype)
+        d_head[:, :k] = d_Z + (beta / n) * kl_mu
+        d_head[:, k:] = 0.5 * d_Z * eps * std + (beta / n) * kl_log_var
+        backward(self.encoder_W, enc, d_head, self.activation,
+                 self._g_encoder_W, self._g_encoder_b, input_grad=False)
+        for W, g in zip(self.weights, self._g_encoder_W + self._g_decoder_W):
+            g += (alpha / n) * W
+        return loss

@@ -1,0 +1,37 @@
+"""The standard normal prior p(z) = N(0, I) and the diagonal Gaussian posterior.
+
+The posterior q(z|x) = N(mu, diag(exp(log_var))) is sampled by the
+reparameterization z = mu + exp(log_var / 2) * eps with eps ~ N(0, I).
+"""
+
+import numpy as np
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+def standard_normal_kl(mu, log_var):
+    """KL(N(mu, exp(log_var)) || N(0, I)), summed over the last axis.
+
+    -1/2 sum_k (1 + log_var_k - mu_k^2 - exp(log_var_k)).
+    """
+    return -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var), axis=-1)
+
+
+def standard_normal_kl_grads(mu, log_var):
+    """(dKL/dmu, dKL/dlog_var) = (mu, (exp(log_var) - 1) / 2)."""
+    return mu, 0.5 * np.expm1(log_var)
+
+
+def standard_normal_log_density(Z):
+    """log N(z; 0, I), summed over the last axis."""
+    return -0.5 * (np.sum(Z**2, axis=-1) + Z.shape[-1] * LOG_2PI)
+
+
+def posterior_log_density(eps, log_var):
+    """log q(z|x) at z = mu + exp(log_var / 2) * eps, from eps and log_var.
+
+    -1/2 sum_k (eps_k^2 + log_var_k + log 2 pi): the density of a diagonal
+    Gaussian at a point written through its standardized noise.
+    """
+    return -0.5 * (np.sum(eps**2, axis=-1) + np.sum(log_var, axis=-1)
+                   + eps.shape[-1] * LOG_2PI)
