@@ -1,0 +1,204 @@
+"""Optimizers on a flat parameter buffer: an L-BFGS-B driver and Adam.
+
+Neither knows what a VAE is.  Each is handed the flat ``params`` buffer, the
+flat ``grad`` buffer and a function that evaluates the loss at the current
+``params`` and writes its gradient into ``grad``.  Both update ``params`` in
+place and record their progress in a :class:`History`.
+"""
+
+import numpy as np
+from scipy.optimize import minimize
+
+
+class DivergenceError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+class History:
+    """Progress of training, kept across ``warm_start`` and ``partial_fit`` calls.
+
+    Implements scikit-learn's MLP stopping rule: an iteration counts as no
+    improvement when the training loss is not ``tol`` below the best so far
+    (or, with a validation set, the validation score not ``tol`` above the
+    best); training stops after more than ``n_iter_no_change`` of them in a row.
+    """
+
+    def __init__(self):
+        self.loss_curve = []
+        self.validation_scores = []
+        self.best_loss = np.inf
+        self.best_validation_score = -np.inf
+        self.no_improvement_count = 0
+        self.n_iter = 0
+
+    def record(self, loss, tol, validation_score=None):
+        """Append one iteration; return True when it improved on the best."""
+        self.n_iter += 1
+        self.loss_curve.append(float(loss))
+        if validation_score is None:
+            improved = loss < self.best_loss - tol
+            self.best_loss = min(self.best_loss, float(loss))
+            best_so_far = improved
+        else:
+            self.validation_scores.append(float(validation_score))
+            improved = validation_score > self.best_validation_score + tol
+            best_so_far = validation_score > self.best_validation_score
+            self.best_validation_score = max(self.best_validation_score,
+                                             float(validation_score))
+            self.best_loss = min(self.best_loss, float(loss))
+        self.no_improvement_count = 0 if improved else self.no_improvement_count + 1
+        return best_so_far
+
+    def stalled(self, n_iter_no_change):
+        return self.no_improvement_count > n_iter_no_change
+
+
+def _diverged(n_iter):
+    return DivergenceError(
+        f"Training diverged at iteration {n_iter}: the loss is NaN or infinite. "
+        "The last parameters with a finite loss were kept. Scale the data "
+        "(e.g. with StandardScaler), lower learning_rate_init, or raise alpha."
+    )
+
+
+def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
+              n_iter_no_change, verbose=0):
+    """Minimize with SciPy's L-BFGS-B, starting from and ending in ``params``.
+
+    ``loss_and_grad()`` must be a deterministic function of ``params`` (the
+    caller holds the noise fixed).  Returns True when L-BFGS-B stopped by its
+    own criteria or the stopping rule, False when it ran out of iterations.
+
+    Raises
+    ------
+    DivergenceError
+        When the loss becomes non-finite; ``params`` then holds the last
+        accepted iterate.
+    """
+    last_good = params.copy()
+
+    def fun(x):
+        # SciPy passes a different float64 array from call to call: copy it
+        # into our own buffer (casting to the fit dtype), never keep views.
+        params[...] = x
+        loss = loss_and_grad()
+        if not np.isfinite(loss):
+            raise _NonFinite
+        # SciPy keeps the gradient it is handed, so give it its own copy.
+        return float(loss), grad.astype(np.float64)
+
+    def callback(intermediate_result):
+        last_good[...] = intermediate_result.x
+        history.record(intermediate_result.fun, tol)
+        if verbose:
+            print(f"Iteration {history.n_iter}, loss = {intermediate_result.fun:.8f}")
+        if history.stalled(n_iter_no_change):
+            raise StopIteration
+
+    start = history.n_iter
+    try:
+        result = minimize(
+            fun, params.astype(np.float64), method="L-BFGS-B", jac=True,
+            callback=callback,
+            options={"maxiter": max_iter, "maxfun": 20 * max_iter, "gtol": tol},
+        )
+    except _NonFinite:
+        params[...] = last_good
+        raise _diverged(history.n_iter + 1) from None
+    params[...] = result.x
+    if history.n_iter == start:
+        # Converged before a single step (e.g. already at a minimum).
+        history.record(result.fun, tol)
+    return result.status != 1
+
+
+class _NonFinite(Exception):
+    pass
+
+
+class Adam:
+    """Adam (Kingma and Ba, 2015) updating a flat buffer in place.
+
+    Keeps its two moment estimates and one scratch array, all allocated once;
+    a step allocates nothing.
+    """
+
+    def __init__(self, n_params, dtype, learning_rate_init=1e-3, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8):
+        self.learning_rate_init = learning_rate_init
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.m = np.zeros(n_params, dtype=dtype)
+        self.v = np.zeros(n_params, dtype=dtype)
+        self._scratch = np.empty(n_params, dtype=dtype)
+
+    def step(self, params, grad):
+        """params -= lr_t * m / (sqrt(v) + epsilon), with bias-corrected lr_t."""
+        self.t += 1
+        b1, b2, tmp = self.beta_1, self.beta_2, self._scratch
+        self.m *= b1
+        np.multiply(grad, 1 - b1, out=tmp)
+        self.m += tmp
+        self.v *= b2
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - b2
+        self.v += tmp
+        lr = (self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t))
+        np.sqrt(self.v, out=tmp)
+        tmp += self.epsilon
+        np.divide(self.m, tmp, out=tmp)
+        tmp *= lr
+        params -= tmp
+
+
+def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
+             max_iter, tol, n_iter_no_change, rng, validation_score=None,
+             verbose=0):
+    """Epochs of Adam over shuffled minibatches of X, updating ``params``.
+
+    ``loss_and_grad(X_batch)`` evaluates the loss on a batch (drawing its own
+    noise) and writes the gradient into ``grad``.  Each epoch permutes the rows
+    into one preallocated array, so that every minibatch is a contiguous slice.
+    ``validation_score()``, if given, scores the current ``params`` on held-out
+    data (higher is better); training then ends on the best-scoring params.
+
+    Returns True when the stopping rule ended training, False when it ran
+    ``max_iter`` epochs.
+
+    Raises
+    ------
+    DivergenceError
+        When a batch loss is non-finite; ``params`` then holds the parameters
+        of the end of the last epoch.
+    """
+    n = X.shape[0]
+    shuffled = np.empty_like(X)
+    epoch_start = params.copy()
+    best_params = params.copy() if validation_score is not None else None
+    converged = False
+    for _ in range(max_iter):
+        epoch_start[...] = params
+        np.take(X, rng.permutation(n), axis=0, out=shuffled)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            batch = shuffled[start:start + batch_size]
+            loss = loss_and_grad(batch)
+            if not np.isfinite(loss):
+                params[...] = epoch_start
+                raise _diverged(history.n_iter + 1)
+            total += float(loss) * batch.shape[0]
+            optimizer.step(params, grad)
+        score = None if validation_score is None else validation_score()
+        if history.record(total / n, tol, score) and best_params is not None:
+            best_params[...] = params
+        if verbose:
+            extra = "" if score is None else f", validation score = {score:.8f}"
+            print(f"Iteration {history.n_iter}, loss = {total / n:.8f}{extra}")
+        if history.stalled(n_iter_no_change):
+            converged = True
+            break
+    if best_params is not None:
+        params[...] = best_params
+    return converged
