@@ -1,0 +1,7 @@
+"""skvae: variational autoencoders as scikit-learn estimators, in NumPy and SciPy."""
+
+from .transformer import VAETransformer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["VAETransformer", "__version__"]

@@ -1,0 +1,313 @@
+"""The estimator base shared by skvae's models: parameters, validation, fit wiring.
+
+It validates input, builds a :class:`~skvae._objective.VAENetwork`, hands it
+to a solver from :mod:`skvae._solvers`, and stores what the fit produced.  The
+mathematics lives in those modules; this one knows scikit-learn.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._chunking import get_chunk_n_rows
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._activations import ACTIVATIONS
+from ._objective import VAENetwork
+from ._solvers import Adam, History, run_adam, run_lbfgs
+
+# Noise vectors shared by every row when scoring: this many standard normal
+# draws and their negatives (antithetic pairs halve the variance for free).
+N_SCORE_DRAWS = 4
+
+
+class BaseVAE(BaseEstimator):
+    """Parameters, validation and training shared by the VAE estimators.
+
+    Not for direct use: see :class:`skvae.VAETransformer`.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"lbfgs", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        likelihood="gaussian",
+        beta=1.0,
+        solver="lbfgs",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.likelihood = likelihood
+        self.beta = beta
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # -- validation ----------------------------------------------------------
+
+    def _hidden_sizes(self):
+        sizes = np.atleast_1d(self.hidden_layer_sizes)
+        if sizes.ndim != 1 or (sizes.size and (
+                not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1))):
+            raise ValueError(
+                "hidden_layer_sizes must be a positive int or a sequence of "
+                f"positive ints, got {self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _validate_X(self, X, *, reset):
+        """Check X like scikit-learn does, plus the likelihood's support."""
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        if self.likelihood == "bernoulli":
+            low, high = X.min(), X.max()
+            if low < 0 or high > 1:
+                raise ValueError(
+                    "likelihood='bernoulli' needs X in [0, 1], got values in "
+                    f"[{low:g}, {high:g}]. Scale X (e.g. with MinMaxScaler) or "
+                    "use likelihood='gaussian'."
+                )
+        return X
+
+    def _as_network_dtype(self, X):
+        return X.astype(self._network.dtype, copy=False)
+
+    # -- fitting -------------------------------------------------------------
+
+    def _fit(self, X, *, incremental):
+        """Train on validated X; a fresh start unless warm or incremental."""
+        hidden = self._hidden_sizes()
+        fresh = not hasattr(self, "_network") or not (self.warm_start or incremental)
+        if fresh:
+            self._initialize(X, hidden)
+        else:
+            self._check_same_architecture(hidden)
+            X = self._as_network_dtype(X)
+        try:
+            if self.solver == "lbfgs":
+                converged = self._fit_lbfgs(X)
+            else:
+                converged = self._fit_adam(X, incremental)
+        finally:
+            self._store_history()
+        if not converged and not incremental:
+            warnings.warn(
+                f"{self.solver}: maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet; raise max_iter or "
+                "tol.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _initialize(self, X, hidden):
+        random_state = check_random_state(self.random_state)
+        # One NumPy Generator for all noise and shuffling: fast draws straight
+        # into float32 or float64 buffers.
+        self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+        self._network = VAENetwork(X.shape[1], self.n_components, hidden,
+                                   self.activation, self.likelihood, X.dtype)
+        self._network.initialize(X, self._rng)
+        draws = self._rng.standard_normal((N_SCORE_DRAWS, 1, self.n_components))
+        self._score_noise = np.concatenate([draws, -draws]).astype(X.dtype)
+        self._log_likelihood_seed = int(self._rng.integers(np.iinfo(np.int32).max))
+        self._history = History()
+        self._optimizer = None
+        self._n_features_out = self.n_components
+
+    def _check_same_architecture(self, hidden):
+        net = self._network
+        now = (self.n_components, hidden, self.activation, self.likelihood)
+        then = (net.n_components, net.hidden_layer_sizes, net.activation,
+                net.likelihood)
+        if now != then:
+            raise ValueError(
+                "warm_start and partial_fit continue training the fitted network, "
+                "so n_components, hidden_layer_sizes, activation and likelihood "
+                f"must stay as they were: fitted with {then}, now {now}. "
+                "Set warm_start=False to train a new network."
+            )
+
+    def _fit_lbfgs(self, X):
+        net = self._network
+        # Common random numbers: one noise vector per row, fixed during the run,
+        # so L-BFGS-B sees a deterministic objective.
+        eps = self._rng.standard_normal((X.shape[0], self.n_components), dtype=X.dtype)
+        return run_lbfgs(
+            lambda: net.loss_and_grad(X, eps, self.beta, self.alpha),
+            net.params, net.grad, self._history,
+            max_iter=self.max_iter, tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
+        )
+
+    def _fit_adam(self, X, incremental):
+        net, rng = self._network, self._rng
+        validation_score = None
+        if self.early_stopping and not incremental:
+            X, X_val = self._validation_split(X)
+            noise = self._score_noise
+            validation_score = lambda: float(np.mean(net.elbo(X_val, noise)))  # noqa: E731
+        n = X.shape[0]
+        batch_size = min(200, n) if self.batch_size == "auto" else self.batch_size
+        if batch_size > n:
+            warnings.warn(
+                f"batch_size={batch_size} is larger than the {n} training "
+                "samples; using all of them in each batch."
+            )
+            batch_size = n
+        eps_buffer = np.empty((batch_size, self.n_components), dtype=X.dtype)
+
+        def loss_and_grad(batch):
+            eps = eps_buffer[: batch.shape[0]]
+            rng.standard_normal(out=eps, dtype=X.dtype)
+            return net.loss_and_grad(batch, eps, self.beta, self.alpha)
+
+        if self._optimizer is None or not incremental:
+            self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
+        return run_adam(
+            loss_and_grad, net.params, net.grad, self._optimizer, self._history, X,
+            batch_size=batch_size, max_iter=1 if incremental else self.max_iter,
+            tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
+            validation_score=validation_score, verbose=self.verbose,
+        )
+
+    def _validation_split(self, X):
+        n = X.shape[0]
+        n_val = int(round(self.validation_fraction * n))
+        if n_val < 1 or n_val >= n:
+            raise ValueError(
+                f"early_stopping with validation_fraction={self.validation_fraction} "
+                f"leaves {n_val} of {n} samples for validation; each side needs at "
+                "least one. Use more samples, change validation_fraction, or set "
+                "early_stopping=False."
+            )
+        order = self._rng.permutation(n)
+        return X[order[n_val:]], X[order[:n_val]]
+
+    def _store_history(self):
+        history = self._history
+        self.n_iter_ = history.n_iter
+        self.loss_curve_ = list(history.loss_curve)
+        self.best_loss_ = history.best_loss
+        if self.solver == "adam" and self.early_stopping:
+            self.validation_scores_ = list(history.validation_scores)
+            self.best_validation_score_ = history.best_validation_score
+
+    # -- inference, in chunks of bounded memory ------------------------------
+
+    def _map_rows(self, function, X, n_draws=1, n_columns=None):
+        """Apply ``function`` to X in row chunks that fit in working_memory.
+
+        ``function`` maps a chunk (cast to the network's dtype) to an array of
+        one value (or ``n_columns`` values) per row; the result is returned in
+        X's dtype.
+        """
+        check_is_fitted(self)
+        net = self._network
+        width = n_draws * (2 * net.n_features + 4 * sum(net.hidden_layer_sizes)
+                           + 4 * net.n_components)
+        chunk = get_chunk_n_rows(row_bytes=width * net.dtype.itemsize,
+                                 max_n_rows=X.shape[0])
+        shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
+        out = np.empty(shape, dtype=X.dtype)
+        for rows in gen_batches(X.shape[0], chunk):
+            out[rows] = function(self._as_network_dtype(X[rows]))
+        return out
+
+    def _transform(self, X):
+        return self._map_rows(lambda x: self._network.encode(x)[0], X,
+                              n_columns=self.n_components)
+
+    def _score_samples(self, X):
+        # The true ELBO (beta = 1) whatever the training beta: a lower bound on
+        # log p(x), comparable across models, so GridSearchCV can tune beta.
+        noise = self._score_noise
+        return self._map_rows(lambda x: self._network.elbo(x, noise), X,
+                              n_draws=noise.shape[0])
+
+    def _log_likelihood(self, X, n_samples, random_state):
+        # The same n_samples noise vectors for every row: each row still gets
+        # an unbiased importance-weighted estimate, and a subset of rows gets
+        # exactly those rows of the full result.
+        check_is_fitted(self)
+        seed = self._log_likelihood_seed if random_state is None else random_state
+        rng = check_random_state(seed)
+        noise = rng.standard_normal((n_samples, 1, self.n_components))
+        noise = noise.astype(self._network.dtype)
+        return self._map_rows(lambda x: self._network.log_likelihood(x, noise), X,
+                              n_draws=n_samples)
+
+    def _reconstruction_error(self, X):
+        return self._map_rows(self._network.reconstruction_error, X)
+
+    def _inverse_transform(self, Z):
+        net = self._network
+        return self._map_rows(lambda z: net.decoder_mean(net.decode(z)), Z,
+                              n_columns=net.n_features)
+
+    def _sample(self, n_samples, random_state):
+        check_is_fitted(self)
+        rng = check_random_state(random_state)
+        Z = rng.standard_normal((n_samples, self.n_components))
+        return self._inverse_transform(Z.astype(self._network.dtype))
+
+
+def _read_only(arrays):
+    """Read-only views, so fitted weights cannot be changed by accident."""
+    views = []
+    for a in arrays:
+        v = a.view()
+        v.flags.writeable = False
+        views.append(v)
+    return views

@@ -1,0 +1,426 @@
+"""VAETransformer: a variational autoencoder as a scikit-learn transformer."""
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils import check_array
+from sklearn.utils._available_if import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseVAE, _read_only
+
+
+class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE):
+    """Variational autoencoder: a non-linear, probabilistic PCA.
+
+    An encoder network maps each sample x to a Gaussian posterior
+    q(z|x) = N(mu(x), diag(sigma^2(x))) over ``n_components`` latent
+    variables; a decoder network maps a code z back to a distribution
+    p(x|z) over the data (Gaussian with learned per-feature variance, or
+    Bernoulli for data in [0, 1]).  Both are trained together by maximizing
+    the evidence lower bound (ELBO)
+
+        E_q[log p(x|z)] - beta * KL(q(z|x) || N(0, I)),
+
+    using the reparameterization z = mu + sigma * eps.  ``transform`` returns
+    the posterior mean mu(x); ``inverse_transform`` the decoder mean.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the latent code z.
+
+    hidden_layer_sizes : int or tuple of int, default=(64,)
+        Sizes of the encoder's hidden layers; the decoder mirrors them in
+        reverse. ``()`` gives a linear encoder and decoder.
+
+    activation : {"relu", "tanh", "softplus", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        Decoder distribution p(x|z). ``"gaussian"`` learns a mean per sample
+        and a variance per feature (never below 1e-3 times the mean feature
+        variance of the training data). ``"bernoulli"`` needs X in [0, 1]
+        (binary, or intensities such as scaled pixels).
+
+    beta : float, default=1.0
+        Weight of the KL term in the training objective; ``beta != 1`` is the
+        beta-VAE. Scores always use the true ELBO (``beta = 1``).
+
+    solver : {"lbfgs", "adam"}, default="lbfgs"
+        ``"lbfgs"``: SciPy's L-BFGS-B on the full data with the noise held
+        fixed, so that the objective it sees is deterministic; good for small
+        and medium data. ``"adam"``: minibatch Adam with fresh noise every
+        step; supports ``partial_fit`` and ``early_stopping``.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights, added to the mean loss of
+        each batch as ``alpha / (2 * n_batch) * ||W||^2`` (as in
+        :class:`~sklearn.neural_network.MLPRegressor`).
+
+    batch_size : int or "auto", default="auto"
+        Minibatch size for ``"adam"``; ``"auto"`` is ``min(200, n_samples)``.
+
+    learning_rate_init : float, default=1e-3
+        Adam's step size.
+
+    max_iter : int, default=200
+        Maximum number of iterations (L-BFGS-B) or epochs (Adam).
+
+    tol : float, default=1e-4
+        An iteration improves when the loss falls by more than ``tol`` (or the
+        validation score rises by more than ``tol``); L-BFGS-B also stops
+        when its projected gradient falls below ``tol``.
+
+    n_iter_no_change : int, default=10
+        Training stops after more than this many iterations in a row without
+        improvement.
+
+    early_stopping : bool, default=False
+        ``"adam"`` only: hold out ``validation_fraction`` of the data, stop when
+        its mean ELBO stops improving, and keep the best parameters.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out when ``early_stopping``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the training noise and the shuffling, and
+        the fixed noise used by :meth:`score_samples`. Pass an int for
+        reproducible, bit-identical results.
+
+    verbose : int, default=0
+        Print the loss after each iteration when positive.
+
+    warm_start : bool, default=False
+        Continue training the fitted network on the next call to ``fit``.
+
+    Attributes
+    ----------
+    n_iter_ : int
+        Iterations (L-BFGS-B) or epochs (Adam) run, over all calls to ``fit``
+        with ``warm_start`` or to ``partial_fit``.
+
+    loss_curve_ : list of float
+        Training loss (negative mean ELBO plus penalty) after each iteration.
+
+    best_loss_ : float
+        Lowest training loss reached.
+
+    validation_scores_ : list of float
+        Mean ELBO of the validation data after each epoch; only with
+        ``solver="adam"`` and ``early_stopping=True``.
+
+    best_validation_score_ : float
+        Best of ``validation_scores_``; only with ``early_stopping=True``.
+
+    encoder_coefs_ : list of ndarray
+        Read-only weight matrices of the encoder, input to output. The last
+        one has ``2 * n_components`` columns: the posterior means, then the
+        log-variances.
+
+    encoder_intercepts_ : list of ndarray
+        Read-only bias vectors of the encoder.
+
+    decoder_coefs_ : list of ndarray
+        Read-only weight matrices of the decoder, code to output.
+
+    decoder_intercepts_ : list of ndarray
+        Read-only bias vectors of the decoder.
+
+    decoder_variance_ : ndarray of shape (n_features,)
+        Per-feature variance of the Gaussian likelihood (Gaussian only).
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    sklearn.neural_network.MLPRegressor : The MLP conventions followed here.
+
+    References
+    ----------
+    .. [1] D. P. Kingma and M. Welling, "Auto-Encoding Variational Bayes",
+       ICLR 2014.
+    .. [2] Y. Burda, R. Grosse and R. Salakhutdinov, "Importance Weighted
+       Autoencoders", ICLR 2016.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import VAETransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VAETransformer(n_components=2, random_state=0, max_iter=50)
+    >>> Z = vae.fit_transform(X / 16)
+    >>> Z.shape
+    (1797, 2)
+    >>> vae.inverse_transform(Z).shape
+    (1797, 64)
+    >>> bool(vae.score(X / 16) > vae.score(X[::-1, ::-1] / 16))
+    True
+    """
+
+    # -- training ------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the VAE to X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : VAETransformer
+            The fitted estimator.
+        """
+        keep = self.warm_start and hasattr(self, "_network")
+        X = self._validate_X(X, reset=not keep)
+        return self._fit(X, incremental=False)
+
+    def _check_solver(self):
+        if self.solver != "adam":
+            raise AttributeError(
+                f"partial_fit is only available for solver='adam', not {self.solver!r}."
+            )
+        return True
+
+    @available_if(_check_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Run one epoch of Adam over X, continuing from the current state.
+
+        Only with ``solver="adam"``. The first call initializes the network;
+        ``early_stopping`` is not used.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : VAETransformer
+            The updated estimator.
+        """
+        X = self._validate_X(X, reset=not hasattr(self, "_network"))
+        return self._fit(X, incremental=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit the VAE to X and return the posterior means of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Posterior means, in X's dtype.
+        """
+        keep = self.warm_start and hasattr(self, "_network")
+        X = self._validate_X(X, reset=not keep)
+        return self._fit(X, incremental=False)._transform(X)
+
+    # -- the latent space ----------------------------------------------------
+
+    def transform(self, X):
+        """Encode X: the mean of the posterior q(z|x) of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Posterior means, in X's dtype.
+        """
+        check_is_fitted(self)
+        return self._transform(self._validate_X(X, reset=False))
+
+    def inverse_transform(self, X):
+        """Decode codes: the mean of p(x|z) for each row z of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Latent codes, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Decoder means: reconstructions for the Gaussian likelihood,
+            probabilities in (0, 1) for the Bernoulli likelihood.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"inverse_transform takes codes with n_components="
+                f"{self.n_components} columns, got {Z.shape[1]}. Pass the output "
+                "of transform, not the data."
+            )
+        return self._inverse_transform(Z)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate data: decode codes drawn from the prior N(0, I).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the codes drawn from the prior.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Decoder means of the sampled codes, in the fit dtype.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        return self._sample(int(n_samples), random_state)
+
+    # -- scores --------------------------------------------------------------
+
+    def score_samples(self, X):
+        """Per-sample ELBO, a lower bound on log p(x) in nats.
+
+        The expectation over q(z|x) is estimated with one fixed set of
+        noise vectors (drawn at fit time from ``random_state``) shared by all
+        rows, so the result is deterministic and row-wise. It uses
+        ``beta = 1`` whatever the training ``beta``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        elbo : ndarray of shape (n_samples,)
+            ELBO of each sample; higher means more likely.
+        """
+        check_is_fitted(self)
+        return self._score_samples(self._validate_X(X, reset=False))
+
+    def score(self, X, y=None):
+        """Mean ELBO of X, in nats per sample (higher is better).
+
+        Lets :class:`~sklearn.model_selection.GridSearchCV` select models
+        without labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def log_likelihood(self, X, n_samples=1000, random_state=None):
+        """Importance-weighted estimate of log p(x) for each sample.
+
+        log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x) with K = ``n_samples``
+        codes drawn from q(z|x): a lower bound on log p(x) that tightens as K
+        grows, and is never looser than the ELBO on average. Computed in
+        chunks of rows with logsumexp.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        n_samples : int, default=1000
+            Number K of importance samples per row.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the K noise vectors, shared by all rows. None uses a seed
+            drawn at fit time, so repeated calls agree.
+
+        Returns
+        -------
+        log_px : ndarray of shape (n_samples,)
+            Estimated log-likelihood of each sample, in nats.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        return self._log_likelihood(self._validate_X(X, reset=False),
+                                    int(n_samples), random_state)
+
+    def reconstruction_error(self, X):
+        """Per-sample error of the decoded posterior mean.
+
+        Sum over features of the squared error (Gaussian likelihood) or of
+        the binary cross-entropy (Bernoulli likelihood) between X and the
+        decoder mean at z = mu(x).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        Returns
+        -------
+        error : ndarray of shape (n_samples,)
+            Reconstruction error of each sample; lower is better.
+        """
+        check_is_fitted(self)
+        return self._reconstruction_error(self._validate_X(X, reset=False))
+
+    # -- fitted weights, read-only views of the flat parameter buffer -------
+
+    @property
+    def encoder_coefs_(self):
+        check_is_fitted(self)
+        return _read_only(self._network.encoder_W)
+
+    @property
+    def encoder_intercepts_(self):
+        check_is_fitted(self)
+        return _read_only(self._network.encoder_b)
+
+    @property
+    def decoder_coefs_(self):
+        check_is_fitted(self)
+        return _read_only(self._network.decoder_W)
+
+    @property
+    def decoder_intercepts_(self):
+        check_is_fitted(self)
+        return _read_only(self._network.decoder_b)
+
+    @property
+    def decoder_variance_(self):
+        check_is_fitted(self)
+        if self._network.likelihood != "gaussian":
+            raise AttributeError("decoder_variance_ exists for likelihood='gaussian' only.")
+        return _read_only([self._network.var])[0]

@@ -1,0 +1,12 @@
+"""scikit-learn's own estimator checks, for each solver."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skvae import VAETransformer
+
+
+@parametrize_with_checks(
+    [VAETransformer(solver="lbfgs"), VAETransformer(solver="adam")]
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
