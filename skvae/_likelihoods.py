@@ -6,10 +6,12 @@ broadcasts over any leading axes, so a stack of noise draws of shape
 (n_draws, n_samples, n_features) is scored in one call.
 """
 
+import math
+
 import numpy as np
 from scipy.special import expit
 
-LOG_2PI = np.log(2 * np.pi)
+LOG_2PI = math.log(2 * math.pi)  # a Python float: keeps float32 arrays float32
 
 
 def bernoulli_log_prob(X, logits):

@@ -19,6 +19,8 @@ Noise is always passed in, never drawn here, so every function is a
 deterministic function of its arguments.
 """
 
+import math
+
 import numpy as np
 from scipy.special import logit, logsumexp
 
@@ -224,7 +226,7 @@ class VAENetwork:
         _, log_var, Z, log_px = self._decode_draws(X, eps)
         log_w = (log_px + standard_normal_log_density(Z)
                  - posterior_log_density(eps, log_var))
-        return logsumexp(log_w, axis=0) - np.log(eps.shape[0])
+        return logsumexp(log_w, axis=0) - math.log(eps.shape[0])
 
     def reconstruction_error(self, X):
         """Per-sample error of the decoded posterior mean.

@@ -4,9 +4,11 @@ The posterior q(z|x) = N(mu, diag(exp(log_var))) is sampled by the
 reparameterization z = mu + exp(log_var / 2) * eps with eps ~ N(0, I).
 """
 
+import math
+
 import numpy as np
 
-LOG_2PI = np.log(2 * np.pi)
+LOG_2PI = math.log(2 * math.pi)  # a Python float: keeps float32 arrays float32
 
 
 def standard_normal_kl(mu, log_var):
