@@ -53,6 +53,10 @@ class History:
         return self.no_improvement_count > n_iter_no_change
 
 
+class _NonFinite(Exception):
+    """Raised out of SciPy's minimize when the objective is not finite."""
+
+
 def _diverged(n_iter):
     return DivergenceError(
         f"Training diverged at iteration {n_iter}: the loss is NaN or infinite. "
@@ -97,11 +101,12 @@ def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
 
     start = history.n_iter
     try:
-        result = minimize(
-            fun, params.astype(np.float64), method="L-BFGS-B", jac=True,
-            callback=callback,
-            options={"maxiter": max_iter, "maxfun": 20 * max_iter, "gtol": tol},
-        )
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = minimize(
+                fun, params.astype(np.float64), method="L-BFGS-B", jac=True,
+                callback=callback,
+                options={"maxiter": max_iter, "maxfun": 20 * max_iter, "gtol": tol},
+            )
     except _NonFinite:
         params[...] = last_good
         raise _diverged(history.n_iter + 1) from None
@@ -110,10 +115,6 @@ def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
         # Converged before a single step (e.g. already at a minimum).
         history.record(result.fun, tol)
     return result.status != 1
-
-
-class _NonFinite(Exception):
-    pass
 
 
 class Adam:
@@ -184,7 +185,8 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
         total = 0.0
         for start in range(0, n, batch_size):
             batch = shuffled[start:start + batch_size]
-            loss = loss_and_grad(batch)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                loss = loss_and_grad(batch)
             if not np.isfinite(loss):
                 params[...] = epoch_start
                 raise _diverged(history.n_iter + 1)
