@@ -1,0 +1,130 @@
+import pickle
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from gradcheck import numerical_gradient, relative_error
+from skvae._activations import ACTIVATIONS
+from skvae._objective import VAENetwork
+
+
+def make_network(likelihood, activation, hidden, seed=0, n_features=6, k=3,
+                 dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.random((7, n_features)).astype(dtype)
+    net = VAENetwork(n_features, k, hidden, activation, likelihood, dtype)
+    net.initialize(X, rng)
+    # Move away from the special initial values (zero biases, data mean).
+    net.params += (0.1 * rng.standard_normal(net.params.shape)).astype(dtype)
+    return net, X, rng
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("hidden", [(), (5,), (5, 4)])
+def test_loss_gradient_matches_finite_differences(likelihood, activation, hidden):
+    net, X, rng = make_network(likelihood, activation, hidden)
+    eps = rng.standard_normal((X.shape[0], net.n_components))
+    loss = lambda: net.loss_and_grad(X, eps, beta=0.7, alpha=0.3)  # noqa: E731
+    loss()
+    analytic = net.grad.copy()
+    numeric = numerical_gradient(loss, net.params)
+    assert relative_error(analytic, numeric) < 1e-6
+
+
+def test_loss_is_minus_mean_elbo_plus_penalty():
+    net, X, rng = make_network("gaussian", "tanh", (5,))
+    eps = rng.standard_normal((X.shape[0], net.n_components))
+    elbo = net.elbo(X, eps[None], beta=0.5)
+    penalty = sum(np.sum(W**2) for W in net.weights)
+    loss = net.loss_and_grad(X, eps, beta=0.5, alpha=0.2)
+    np.testing.assert_allclose(loss, -elbo.mean() + 0.1 * penalty / X.shape[0])
+
+
+def linear_gaussian_log_px(net, X):
+    """Exact log p(x) of a VAE with a linear decoder: N(b, W'W + diag(var))."""
+    W, b = net.decoder_W[0], net.decoder_b[0]
+    cov = W.T @ W + np.diag(net.var)
+    return stats.multivariate_normal(b, cov).logpdf(X)
+
+
+def linear_gaussian_elbo(net, X):
+    """Exact ELBO of a linear-decoder Gaussian VAE (beta = 1).
+
+    E_q (x - W'z - b)_j^2 = (x - W'mu - b)_j^2 + sum_k sigma_k^2 W_kj^2.
+    """
+    W, b, var = net.decoder_W[0], net.decoder_b[0], net.var
+    mu, log_var = net.encode(X)
+    expected_sq = (X - mu @ W - b) ** 2 + np.exp(log_var) @ W**2
+    log_px = -0.5 * np.sum(expected_sq / var + np.log(2 * np.pi * var), axis=1)
+    kl = -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var), axis=1)
+    return log_px - kl
+
+
+def test_elbo_and_importance_weighted_bound_against_exact_values():
+    # A linear decoder with a Gaussian likelihood has a closed-form ELBO and
+    # log p(x): the estimates must match the one and rise towards the other.
+    net, X, rng = make_network("gaussian", "identity", (), n_features=4, k=2)
+    exact_elbo, exact_log_px = linear_gaussian_elbo(net, X), linear_gaussian_log_px(net, X)
+    assert np.all(exact_elbo < exact_log_px)
+    # One draw per (tiled) row: the ELBO, and the importance-weighted bound
+    # with K = 1 (its KL by Monte Carlo), are both unbiased for the exact ELBO.
+    tiled = np.repeat(X, 4000, axis=0)
+    for estimate in (net.elbo, net.log_likelihood):
+        draws = estimate(tiled, rng.standard_normal((1, tiled.shape[0], 2)))
+        draws = draws.reshape(X.shape[0], -1)
+        standard_error = draws.std(axis=1) / np.sqrt(draws.shape[1])
+        assert np.all(np.abs(draws.mean(axis=1) - exact_elbo) < 4 * standard_error)
+    # The bound holds in expectation: average independent replicates per row.
+    tiled = np.repeat(X, 500, axis=0)
+    bounds = [net.log_likelihood(tiled, rng.standard_normal((K, tiled.shape[0], 2)))
+              .reshape(X.shape[0], -1).mean(axis=1) for K in (10, 100)]
+    assert np.all(exact_elbo < bounds[0]) and np.all(bounds[0] < bounds[1])
+    assert np.all(bounds[1] < exact_log_px)
+    many = net.log_likelihood(X, rng.standard_normal((20_000, 1, 2)))
+    np.testing.assert_allclose(many, exact_log_px, atol=0.1)
+
+
+def test_elbo_with_shared_noise_is_row_wise():
+    net, X, rng = make_network("bernoulli", "relu", (5,))
+    noise = rng.standard_normal((8, 1, net.n_components))
+    full = net.elbo(X, noise)
+    for i in range(X.shape[0]):
+        np.testing.assert_allclose(net.elbo(X[i:i + 1], noise), full[i:i + 1],
+                                   rtol=1e-12)
+
+
+def test_reconstruction_error_definitions():
+    for likelihood in ("gaussian", "bernoulli"):
+        net, X, _ = make_network(likelihood, "tanh", (5,))
+        mean = net.decoder_mean(net.decode(net.encode(X)[0]))
+        if likelihood == "gaussian":
+            expected = ((X - mean) ** 2).sum(axis=1)
+        else:
+            expected = -(X * np.log(mean) + (1 - X) * np.log1p(-mean)).sum(axis=1)
+        np.testing.assert_allclose(net.reconstruction_error(X), expected, rtol=1e-10)
+
+
+def test_pickle_keeps_views_on_the_buffer():
+    net, X, _ = make_network("gaussian", "relu", (5,))
+    clone = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(clone.params, net.params)
+    clone.params[...] = 0
+    assert np.all(clone.encoder_W[0] == 0) and np.all(clone.decoder_b[-1] == 0)
+    assert np.any(net.encoder_W[0] != 0)
+
+
+def test_float32_computation_stays_float32_and_close_to_float64():
+    net64, X, rng = make_network("bernoulli", "softplus", (5,))
+    net32 = net64.astype(np.float32)
+    eps = rng.standard_normal((X.shape[0], net64.n_components))
+    loss32 = net32.loss_and_grad(X.astype(np.float32), eps.astype(np.float32), 1, 0)
+    loss64 = net64.loss_and_grad(X, eps, 1, 0)
+    assert loss32.dtype == net32.grad.dtype == np.float32
+    X32, noise = X.astype(np.float32), eps[None].astype(np.float32)
+    for values in (net32.elbo(X32, noise), net32.log_likelihood(X32, noise),
+                   net32.reconstruction_error(X32)):
+        assert values.dtype == np.float32
+    assert loss32 == pytest.approx(loss64, rel=1e-5)
+    np.testing.assert_allclose(net32.grad, net64.grad, rtol=1e-3, atol=1e-4)

@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+
+from skvae._solvers import Adam, DivergenceError, History, run_adam, run_lbfgs
+
+TARGET = np.array([1.0, -2.0, 3.0])
+
+
+def quadratic(params, grad):
+    """0.5 ||params - TARGET||^2, its gradient written into grad."""
+    def loss_and_grad(*_):
+        np.subtract(params, TARGET, out=grad)
+        return 0.5 * float(grad @ grad)
+    return loss_and_grad
+
+
+def test_adam_matches_the_textbook_update():
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=4)
+    expected = params.copy()
+    m = v = np.zeros(4)
+    adam = Adam(4, np.float64, learning_rate_init=0.1)
+    for t in range(1, 6):
+        grad = rng.normal(size=4)
+        adam.step(params, grad)
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        m_hat, v_hat = m / (1 - 0.9**t), v / (1 - 0.999**t)
+        # Kingma and Ba section 2, "efficient" form: epsilon scaled by the bias term.
+        expected -= 0.1 * m_hat / (np.sqrt(v_hat) + 1e-8 / np.sqrt(1 - 0.999**t))
+    np.testing.assert_allclose(params, expected, rtol=1e-12)
+
+
+def test_adam_step_keeps_float32():
+    params = np.ones(3, dtype=np.float32)
+    Adam(3, np.float32).step(params, np.ones(3, dtype=np.float32))
+    assert params.dtype == np.float32
+
+
+def test_lbfgs_finds_the_minimum_in_float32_buffers():
+    params, grad = np.zeros(3, dtype=np.float32), np.zeros(3, dtype=np.float32)
+    history = History()
+    converged = run_lbfgs(quadratic(params, grad), params, grad, history,
+                          max_iter=50, tol=1e-6, n_iter_no_change=10)
+    assert converged and params.dtype == np.float32
+    np.testing.assert_allclose(params, TARGET, atol=1e-4)
+    assert history.n_iter == len(history.loss_curve) >= 1
+    assert history.loss_curve[-1] == pytest.approx(0, abs=1e-6)
+
+
+def test_lbfgs_reports_running_out_of_iterations():
+    params, grad = np.zeros(3), np.zeros(3)
+
+    def rosenbrock():
+        x, y = params[0], params[1]
+        grad[:] = [-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2), 0]
+        return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+    assert not run_lbfgs(rosenbrock, params, grad, History(), max_iter=3, tol=0,
+                         n_iter_no_change=10)
+
+
+def test_lbfgs_divergence_keeps_the_last_accepted_parameters():
+    params, grad = np.zeros(3), np.zeros(3)
+    calls = []
+    inner = quadratic(params, grad)
+
+    def explodes_later():
+        calls.append(params.copy())
+        return inner() if len(calls) < 4 else np.nan
+
+    history = History()
+    with pytest.raises(DivergenceError, match="NaN or infinite"):
+        run_lbfgs(explodes_later, params, grad, history, max_iter=50, tol=0,
+                  n_iter_no_change=10)
+    # Back at an iterate evaluated before the NaN (the start counts as one).
+    assert any(np.array_equal(params, finite) for finite in calls[:3])
+    assert not np.array_equal(params, calls[3])
+
+
+def test_adam_divergence_restores_the_epoch_start():
+    params, grad = np.ones(3), np.zeros(3)
+    X = np.zeros((10, 1))
+    step = iter(range(100))
+
+    def loss_and_grad(batch):
+        grad[:] = 1.0
+        return 1.0 if next(step) < 7 else np.inf
+
+    history = History()
+    with pytest.raises(DivergenceError, match="iteration 4"):
+        run_adam(loss_and_grad, params, grad, Adam(3, np.float64), history, X,
+                 batch_size=5, max_iter=10, tol=0, n_iter_no_change=100,
+                 rng=np.random.default_rng(0))
+    assert history.n_iter == 3
+    # Steps 0..5 were applied (three epochs of two batches), step 6 was the
+    # last finite one, of the fourth epoch, which was rolled back.
+    reference = np.ones(3)
+    adam = Adam(3, np.float64)
+    for _ in range(6):
+        adam.step(reference, np.ones(3))
+    np.testing.assert_allclose(params, reference)
+
+
+def test_history_stopping_rule_counts_like_scikit_learn():
+    history = History()
+    for loss in [10.0, 9.0, 9.0, 8.99995, 9.5]:
+        history.record(loss, tol=1e-4)
+    assert history.no_improvement_count == 3
+    assert history.stalled(2) and not history.stalled(3)
+    assert history.best_loss == 8.99995
+
+
+def test_early_stopping_ends_on_the_best_validation_parameters():
+    params, grad = np.zeros(1), np.zeros(1)
+    X = np.zeros((4, 1))
+
+    def loss_and_grad(batch):
+        grad[:] = -1.0  # always climbs: params grows by about lr per step
+        return 0.0
+
+    scores = iter([1.0, 3.0, 2.0, 2.5, 0.0, 0.0, 0.0])
+    seen = []
+
+    def validation_score():
+        seen.append(params[0])
+        return next(scores)
+
+    converged = run_adam(loss_and_grad, params, grad, Adam(1, np.float64, 0.5),
+                         History(), X, batch_size=4, max_iter=7, tol=0,
+                         n_iter_no_change=2, rng=np.random.default_rng(0),
+                         validation_score=validation_score)
+    assert converged
+    assert params[0] == seen[1]

@@ -1,0 +1,360 @@
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skvae import VAETransformer
+from skvae._solvers import DivergenceError
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """Digits scaled to [0, 1], split 70/30 stratified."""
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16, y, test_size=0.3, random_state=0, stratify=y)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return np.random.default_rng(0).random((40, 5))
+
+
+def quiet_fit(estimator, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X)
+
+
+# -- learning, not just running ----------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_training_raises_held_out_elbo_far_above_untrained(digits, solver):
+    X_train, X_test, _, _ = digits
+    params = dict(n_components=8, likelihood="bernoulli", solver=solver, random_state=0)
+    untrained = VAETransformer(**params)
+    untrained._initialize(untrained._validate_X(X_train, reset=True), (64,))
+    trained = quiet_fit(VAETransformer(**params), X_train)
+    gain = trained.score(X_test) - untrained.score(X_test)
+    # The initial decoder already models each pixel independently at its mean
+    # (about -28.9 nats); the trained codes add about 3.5 to 4.5 nats.
+    assert gain > 3, gain
+
+
+# A beta-VAE with beta < 1 keeps more of each image in its code: at beta = 1
+# the 8-D codes reach 5-NN accuracy 0.87 to 0.93 here, at beta = 0.2 0.96.
+CODES = dict(n_components=8, likelihood="bernoulli", beta=0.2, solver="adam",
+             learning_rate_init=3e-3, batch_size=32, random_state=0)
+
+
+def test_codes_are_at_least_as_useful_as_pca_for_5nn(digits):
+    X_train, X_test, y_train, y_test = digits
+    vae = quiet_fit(VAETransformer(**CODES), X_train)
+    pca = PCA(8).fit(X_train)
+
+    def accuracy(transform):
+        knn = KNeighborsClassifier(5).fit(transform(X_train), y_train)
+        return knn.score(transform(X_test), y_test)
+
+    assert accuracy(vae.transform) >= accuracy(pca.transform)
+
+
+def test_log_likelihood_bounds_the_elbo_and_tightens():
+    # Standardized breast cancer data with 4 codes leaves a clear gap between
+    # the ELBO and log p(x) (about 1 nat) for the estimate to close.
+    X = StandardScaler().fit_transform(load_breast_cancer().data)
+    vae = quiet_fit(VAETransformer(4, random_state=0, max_iter=100), X[:400])
+    X_test = X[400:]
+    elbo = vae.score_samples(X_test).mean()
+
+    def estimate(K):  # averaged over seeds: the bound holds in expectation
+        return np.mean([vae.log_likelihood(X_test, K, random_state=seed).mean()
+                        for seed in range(3)])
+
+    estimates = [estimate(K) for K in (10, 100, 1000)]
+    assert elbo < estimates[0] < estimates[1] < estimates[2]
+    # Towards a limit: each tenfold of samples gains less than the last.
+    assert estimates[2] - estimates[1] < estimates[1] - estimates[0]
+    np.testing.assert_array_equal(vae.log_likelihood(X_test, 50),
+                                  vae.log_likelihood(X_test, 50))
+
+
+def test_reconstruction_error_is_lower_on_data_like_the_training_data(digits):
+    X_train, X_test, _, _ = digits
+    vae = quiet_fit(VAETransformer(8, random_state=0, max_iter=100), X_train)
+    scrambled = np.random.default_rng(0).permuted(X_test, axis=1)
+    assert vae.reconstruction_error(X_test).mean() < vae.reconstruction_error(
+        scrambled).mean()
+    error = vae.reconstruction_error(X_test)
+    expected = ((X_test - vae.inverse_transform(vae.transform(X_test))) ** 2).sum(1)
+    np.testing.assert_allclose(error, expected, rtol=1e-10)
+
+
+# -- scikit-learn integration ------------------------------------------------
+
+
+def test_pipeline_with_classifier(digits):
+    X_train, X_test, y_train, y_test = digits
+    vae = VAETransformer(**{**CODES, "likelihood": "gaussian"})
+    pipe = make_pipeline(StandardScaler(), vae, LogisticRegression(max_iter=1000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X_train, y_train)
+    # Measured 0.88 (chance is 0.1).
+    assert pipe.score(X_test, y_test) > 0.85
+
+
+def test_grid_search_selects_by_elbo_without_labels():
+    # Data with a known three-dimensional latent structure: the true ELBO,
+    # averaged over held-out folds, must prefer 3 codes to 1, and beta = 1
+    # (the objective scores measure) to beta = 4.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 3)) @ rng.standard_normal((3, 10))
+    X += 0.1 * rng.standard_normal(X.shape)
+    search = GridSearchCV(VAETransformer(random_state=0, max_iter=100),
+                          {"n_components": [1, 3], "beta": [1.0, 4.0]}, cv=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(scores))
+    assert search.best_params_ == {"n_components": 3, "beta": 1.0}
+    assert search.best_score_ == scores.max()
+
+
+def test_clone_and_pickle(small):
+    vae = quiet_fit(VAETransformer(2, random_state=0, max_iter=20), small)
+    copy = clone(vae)
+    assert copy.get_params() == vae.get_params()
+    with pytest.raises(NotFittedError):
+        copy.transform(small)
+    restored = pickle.loads(pickle.dumps(vae))
+    np.testing.assert_array_equal(restored.transform(small), vae.transform(small))
+    np.testing.assert_array_equal(restored.score_samples(small),
+                                  vae.score_samples(small))
+    # The restored weights are still views of one buffer.
+    assert restored.encoder_coefs_[0].base is restored._network.params
+
+
+def test_set_output_pandas(small):
+    pd = pytest.importorskip("pandas")
+    vae = VAETransformer(3, random_state=0, max_iter=5).set_output(transform="pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Z = vae.fit_transform(pd.DataFrame(small, columns=list("abcde")))
+    assert isinstance(Z, pd.DataFrame)
+    assert list(Z.columns) == ["vaetransformer0", "vaetransformer1", "vaetransformer2"]
+    np.testing.assert_array_equal(vae.feature_names_in_, list("abcde"))
+
+
+# -- determinism and dtypes --------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_same_random_state_gives_bit_identical_parameters(small, solver):
+    def fit(seed):
+        vae = VAETransformer(2, solver=solver, random_state=seed, max_iter=15)
+        return quiet_fit(vae, small)._network.params
+
+    np.testing.assert_array_equal(fit(3), fit(3))
+    assert not np.array_equal(fit(3), fit(4))
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_float32_is_computed_and_returned_in_float32(small, solver):
+    X = small.astype(np.float32)
+    vae = quiet_fit(VAETransformer(2, solver=solver, random_state=0, max_iter=10), X)
+    assert vae._network.params.dtype == np.float32
+    assert all(W.dtype == np.float32 for W in vae.encoder_coefs_ + vae.decoder_coefs_)
+    Z = vae.transform(X)
+    assert Z.dtype == np.float32
+    assert vae.inverse_transform(Z).dtype == np.float32
+    assert vae.score_samples(X).dtype == np.float32
+    assert vae.log_likelihood(X, 10).dtype == np.float32
+    assert vae.sample(3, random_state=0).dtype == np.float32
+    # float64 input to a float32 model comes back in float64.
+    assert vae.transform(small).dtype == np.float64
+
+
+def test_chunked_inference_matches_one_pass(small):
+    vae = quiet_fit(VAETransformer(2, random_state=0, max_iter=10), small)
+    Z, scores = vae.transform(small), vae.score_samples(small)
+    ll = vae.log_likelihood(small, 20)
+    with config_context(working_memory=0.0001):  # forces chunks of one row
+        np.testing.assert_allclose(vae.transform(small), Z, rtol=1e-12)
+        np.testing.assert_allclose(vae.score_samples(small), scores, rtol=1e-12)
+        np.testing.assert_allclose(vae.log_likelihood(small, 20), ll, rtol=1e-12)
+
+
+# -- solver behaviour ----------------------------------------------------------
+
+
+def test_partial_fit_exists_only_for_adam(small):
+    assert not hasattr(VAETransformer(solver="lbfgs"), "partial_fit")
+    vae = VAETransformer(2, solver="adam", random_state=0, learning_rate_init=0.01)
+    for _ in range(30):
+        vae.partial_fit(small)
+    assert vae.n_iter_ == 30 and len(vae.loss_curve_) == 30
+    assert vae.loss_curve_[-1] < vae.loss_curve_[0]
+
+
+def test_warm_start_continues_and_refuses_a_new_architecture(small):
+    vae = quiet_fit(VAETransformer(2, random_state=0, max_iter=5, warm_start=True),
+                    small)
+    first = vae._network
+    quiet_fit(vae, small)
+    assert vae.n_iter_ == 10 and vae._network is first
+    vae.set_params(n_components=3)
+    with pytest.raises(ValueError, match="must stay as they were"):
+        vae.fit(small)
+
+
+def test_convergence_warning_at_max_iter(small):
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        VAETransformer(random_state=0, max_iter=2).fit(small)
+
+
+def test_early_stopping_records_validation_scores(digits):
+    X_train = digits[0][:300]
+    vae = quiet_fit(VAETransformer(2, solver="adam", early_stopping=True,
+                                   random_state=0, max_iter=30), X_train)
+    assert len(vae.validation_scores_) == vae.n_iter_
+    assert vae.best_validation_score_ == max(vae.validation_scores_)
+
+
+def test_divergence_stops_with_a_clear_error_and_keeps_finite_parameters(small):
+    vae = VAETransformer(2, solver="adam", learning_rate_init=1e8, random_state=0)
+    with pytest.raises(DivergenceError, match="diverged.*kept"):
+        vae.fit(small * 100)
+    assert np.all(np.isfinite(vae._network.params))
+    assert np.all(np.isfinite(vae.transform(small)))
+
+
+def test_verbose_prints_progress(small, capsys):
+    quiet_fit(VAETransformer(random_state=0, max_iter=3, verbose=1), small)
+    assert "Iteration 1, loss = " in capsys.readouterr().out
+
+
+# -- fitted attributes and other methods -------------------------------------
+
+
+def test_fitted_weights_are_read_only_and_shaped(small):
+    vae = VAETransformer(3, hidden_layer_sizes=(7, 4))
+    with pytest.raises(AttributeError):
+        vae.encoder_coefs_
+    quiet_fit(vae, small)
+    assert [W.shape for W in vae.encoder_coefs_] == [(5, 7), (7, 4), (4, 6)]
+    assert [W.shape for W in vae.decoder_coefs_] == [(3, 4), (4, 7), (7, 5)]
+    assert [b.shape for b in vae.decoder_intercepts_] == [(4,), (7,), (5,)]
+    assert vae.decoder_variance_.shape == (5,) and np.all(vae.decoder_variance_ > 0)
+    with pytest.raises(ValueError, match="read-only"):
+        vae.encoder_coefs_[0][0, 0] = 1.0
+    bernoulli = quiet_fit(VAETransformer(likelihood="bernoulli", max_iter=2), small)
+    with pytest.raises(AttributeError, match="gaussian"):
+        bernoulli.decoder_variance_
+
+
+def test_sample_and_inverse_transform(small):
+    vae = quiet_fit(VAETransformer(2, likelihood="bernoulli", random_state=0,
+                                   max_iter=10), small)
+    samples = vae.sample(6, random_state=1)
+    assert samples.shape == (6, 5)
+    assert np.all((samples > 0) & (samples < 1))
+    np.testing.assert_array_equal(samples, vae.sample(6, random_state=1))
+    codes = np.random.RandomState(1).standard_normal((6, 2))
+    np.testing.assert_array_equal(samples, vae.inverse_transform(codes))
+
+
+def test_score_is_the_mean_true_elbo_whatever_beta(small):
+    vae = quiet_fit(VAETransformer(2, beta=3.0, random_state=0, max_iter=10), small)
+    scores = vae.score_samples(small)
+    assert vae.score(small) == pytest.approx(scores.mean())
+    net, noise = vae._network, vae._score_noise
+    np.testing.assert_allclose(scores, net.elbo(small, noise, beta=1.0))
+    assert np.all(scores > net.elbo(small, noise, beta=3.0))
+
+
+# -- bad input ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.full((4, 3), np.nan), "contains NaN"),
+        (np.full((4, 3), np.inf), "contains infinity"),
+        (np.empty((0, 3)), "0 sample"),
+        (np.ones(3), "Expected 2D array"),
+        ([["a", "b"], ["c", "d"]], "X must be numeric"),
+        (np.ones((3, 2)) + 1j, "Complex data not supported"),
+    ],
+)
+def test_bad_training_data_is_refused_clearly(X, message):
+    with pytest.raises(ValueError, match=message):
+        VAETransformer().fit(X)
+
+
+def test_bernoulli_needs_data_in_the_unit_interval(small):
+    with pytest.raises(ValueError, match=r"needs X in \[0, 1\].*MinMaxScaler"):
+        VAETransformer(likelihood="bernoulli").fit(small * 2)
+    quiet_fit(VAETransformer(likelihood="bernoulli", max_iter=2), small + 1e-9)
+    vae = quiet_fit(VAETransformer(likelihood="bernoulli", max_iter=2), small)
+    with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):
+        vae.score_samples(small - 0.5)
+
+
+@pytest.mark.parametrize("method", ["transform", "score_samples", "log_likelihood",
+                                    "reconstruction_error"])
+def test_wrong_number_of_features_is_refused(small, method):
+    vae = quiet_fit(VAETransformer(max_iter=2), small)
+    with pytest.raises(ValueError, match="has 4 features, but VAETransformer is "
+                                         "expecting 5"):
+        getattr(vae, method)(small[:, :4])
+
+
+def test_inverse_transform_needs_codes(small):
+    vae = quiet_fit(VAETransformer(2, max_iter=2), small)
+    with pytest.raises(ValueError, match="n_components=2 columns, got 5"):
+        vae.inverse_transform(small)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"n_components": 0}, {"n_components": 1.5}, {"hidden_layer_sizes": (3, 0)},
+        {"hidden_layer_sizes": "wide"}, {"activation": "gelu"},
+        {"likelihood": "poisson"}, {"beta": -1}, {"solver": "sgd"}, {"alpha": -1e-4},
+        {"batch_size": 0}, {"batch_size": "big"}, {"learning_rate_init": 0},
+        {"max_iter": 0}, {"tol": -1}, {"n_iter_no_change": 0},
+        {"early_stopping": "yes"}, {"validation_fraction": 1.0},
+        {"random_state": "seed"}, {"warm_start": 2.5},
+    ],
+)
+def test_invalid_parameters_are_refused_at_fit(small, params):
+    vae = VAETransformer(**params)  # nothing is checked in __init__
+    with pytest.raises(ValueError, match="hidden_layer_sizes|parameter of VAETransformer"):
+        vae.fit(small)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5])
+def test_bad_sample_counts_are_refused(small, bad):
+    vae = quiet_fit(VAETransformer(max_iter=2), small)
+    with pytest.raises(ValueError, match="positive int"):
+        vae.sample(bad)
+    with pytest.raises(ValueError, match="positive int"):
+        vae.log_likelihood(small, n_samples=bad)
+
+
+def test_early_stopping_needs_room_for_a_validation_set():
+    with pytest.raises(ValueError, match="each side needs at least one"):
+        VAETransformer(solver="adam", early_stopping=True).fit(np.ones((3, 2)))
