@@ -54,9 +54,11 @@ def main():
             "fit_seconds": seconds,
         })
 
-    print(f"digits: {len(X_train)} train / {len(X_test)} test rows, 64 pixels in [0, 1]")
+    print(f"digits: {len(X_train)} train / {len(X_test)} test rows, "
+          "64 pixels in [0, 1]")
     print("ELBO in nats per image (higher is better; Bernoulli likelihood)\n")
-    header = f"{'model':<26}{'train ELBO':>11}{'test ELBO':>11}{'5-NN acc':>10}{'fit (s)':>9}"
+    header = (f"{'model':<26}{'train ELBO':>11}{'test ELBO':>11}"
+              f"{'5-NN acc':>10}{'fit (s)':>9}")
     print(header)
     print("-" * len(header))
     for row in rows:

@@ -11,7 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import ndtri
 from scipy.stats import qmc
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._chunking import get_chunk_n_rows
@@ -44,13 +44,17 @@ class BaseVAE(BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like", Interval(Integral, 1, None, closed="left")
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "beta": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"lbfgs", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -168,6 +172,7 @@ class BaseVAE(BaseEstimator):
                 "and the optimization hasn't converged yet; raise max_iter or "
                 "tol.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         return self
 
@@ -233,7 +238,8 @@ class BaseVAE(BaseEstimator):
         if batch_size > n:
             warnings.warn(
                 f"batch_size={batch_size} is larger than the {n} training "
-                "samples; using all of them in each batch."
+                "samples; using all of them in each batch.",
+                stacklevel=4,
             )
             batch_size = n
         eps_buffer = np.empty((batch_size, self.n_components), dtype=X.dtype)

@@ -422,5 +422,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
     def decoder_variance_(self):
         check_is_fitted(self)
         if self._network.likelihood != "gaussian":
-            raise AttributeError("decoder_variance_ exists for likelihood='gaussian' only.")
+            raise AttributeError(
+                "decoder_variance_ exists for likelihood='gaussian' only."
+            )
         return _read_only([self._network.var])[0]

@@ -4,7 +4,7 @@ import numpy as np
 
 
 def numerical_gradient(f, x, h=1e-6):
-    """Central differences of the scalar function ``f()`` w.r.t. array ``x`` (in place)."""
+    """Central differences of the scalar ``f()`` w.r.t. ``x``, perturbed in place."""
     grad = np.empty(x.size)
     flat = x.reshape(-1)
     for i in range(flat.size):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from gradcheck import numerical_gradient, relative_error
 from scipy import stats
 
-from gradcheck import numerical_gradient, relative_error
 from skvae._likelihoods import (
     bernoulli_log_prob,
     bernoulli_log_prob_grad,

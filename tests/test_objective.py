@@ -2,9 +2,9 @@ import pickle
 
 import numpy as np
 import pytest
+from gradcheck import numerical_gradient, relative_error
 from scipy import stats
 
-from gradcheck import numerical_gradient, relative_error
 from skvae._activations import ACTIVATIONS
 from skvae._objective import VAENetwork
 
@@ -66,7 +66,8 @@ def test_elbo_and_importance_weighted_bound_against_exact_values():
     # A linear decoder with a Gaussian likelihood has a closed-form ELBO and
     # log p(x): the estimates must match the one and rise towards the other.
     net, X, rng = make_network("gaussian", "identity", (), n_features=4, k=2)
-    exact_elbo, exact_log_px = linear_gaussian_elbo(net, X), linear_gaussian_log_px(net, X)
+    exact_elbo = linear_gaussian_elbo(net, X)
+    exact_log_px = linear_gaussian_log_px(net, X)
     assert np.all(exact_elbo < exact_log_px)
     # One draw per (tiled) row: the ELBO, and the importance-weighted bound
     # with K = 1 (its KL by Monte Carlo), are both unbiased for the exact ELBO.

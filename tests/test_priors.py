@@ -1,7 +1,7 @@
 import numpy as np
+from gradcheck import numerical_gradient, relative_error
 from scipy import stats
 
-from gradcheck import numerical_gradient, relative_error
 from skvae._priors import (
     posterior_log_density,
     standard_normal_kl,
