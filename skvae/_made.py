@@ -94,6 +94,11 @@ def made_masks(n_inputs, hidden_layer_sizes, *, n_context=0, window=None,
            [0, 0, 1],
            [0, 0, 0]])
     """
+    if window is not None and window < 1:
+        raise ValueError(
+            f"window={window!r}: give a positive number of earlier inputs each "
+            "output may see, or None for all of them."
+        )
     D = n_inputs
     w = D if window is None else min(int(window), D)
     # Inputs: [i, i] for the autoregressive ones, empty for the context.

@@ -7,6 +7,7 @@ from scipy.stats import multivariate_normal
 
 from skvae._flow import LOG_SCALE_BOUND, AutoregressiveFlowPrior
 from skvae._layout import Layout
+from skvae._priors import posterior_log_density
 
 
 def make_flow(k, n_layers, hidden, activation="tanh", scale=0.5, seed=0,
@@ -26,9 +27,11 @@ def standard_normal_log_density(E):
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("n_layers", [1, 3])
 @pytest.mark.parametrize("hidden", [(), (8,), (6, 5)])
-def test_log_prob_gradient_matches_finite_differences(activation, n_layers, hidden):
-    flow, layout, params, P, rng = make_flow(3, n_layers, hidden, activation)
-    Z = rng.standard_normal((5, 3))
+@pytest.mark.parametrize("k", [1, 3])
+def test_log_prob_gradient_matches_finite_differences(activation, n_layers, hidden,
+                                                      k):
+    flow, layout, params, P, rng = make_flow(k, n_layers, hidden, activation)
+    Z = rng.standard_normal((5, k))
     row_weights = rng.standard_normal(5)
     grad = np.zeros(layout.size)
     G = flow.params(layout.views(grad))
@@ -78,10 +81,10 @@ def test_density_integrates_to_one_on_a_grid():
 
 
 @pytest.mark.parametrize("n_layers", [1, 2, 3])
-def test_affine_flow_is_the_matching_gaussian(n_layers):
+@pytest.mark.parametrize("k", [1, 4])
+def test_affine_flow_is_the_matching_gaussian(n_layers, k):
     # With no hidden layers and scales that do not depend on z, each layer is
     # affine: p(z) is the Gaussian N(c, M^T M) of z = eps M + c.
-    k = 4
     flow, _, _, P, rng = make_flow(k, n_layers, (), scale=0.6)
     for layer in P:
         layer.W[0][:, k:] = 0
@@ -132,3 +135,27 @@ def test_flow_keeps_float32():
     assert log_pz.dtype == d_Z.dtype == np.float32
     assert flow.log_prob(P, Z).dtype == np.float32
     assert flow.sample(P, Z).dtype == np.float32
+
+
+def test_monte_carlo_kl_gradient_reaches_the_encoder_heads_and_the_flow():
+    # With the flow prior the KL is estimated as mean_i log q(z_i|x_i) -
+    # log p(z_i) at z = mu + exp(log_var / 2) eps: the prior's d/dz flows
+    # back through the reparameterization, and log q adds -1/2 per log_var.
+    flow, layout, params, P, rng = make_flow(3, 2, (6,), "tanh")
+    n = 5
+    mu, log_var = rng.standard_normal((n, 3)), 0.5 * rng.standard_normal((n, 3))
+    eps = rng.standard_normal((n, 3))
+
+    def mc_kl():
+        Z = mu + np.exp(0.5 * log_var) * eps
+        return np.mean(posterior_log_density(eps, log_var) - flow.log_prob(P, Z))
+
+    grad = np.zeros(layout.size)
+    G = flow.params(layout.views(grad))
+    std = np.exp(0.5 * log_var)
+    _, d_Z = flow.log_prob_and_backward(P, G, mu + std * eps, np.full(n, -1 / n))
+    d_mu = d_Z
+    d_log_var = 0.5 * d_Z * eps * std - 0.5 / n
+    assert relative_error(grad, numerical_gradient(mc_kl, params)) < 1e-6
+    assert relative_error(d_mu, numerical_gradient(mc_kl, mu)) < 1e-6
+    assert relative_error(d_log_var, numerical_gradient(mc_kl, log_var)) < 1e-6

@@ -197,3 +197,8 @@ def test_decoder_keeps_float32(likelihood):
     assert log_px.dtype == d_Z.dtype == np.float32
     assert dec.log_prob(P, X, Z).dtype == np.float32
     assert dec.generate(P, Z).dtype == np.float32
+
+
+def test_window_must_be_positive():
+    with pytest.raises(ValueError, match="window=0"):
+        made_masks(4, (8,), window=0)
