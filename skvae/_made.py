@@ -242,8 +242,9 @@ class AutoregressiveDecoder:
     input).  Generation cannot: feature j needs the features before it, so
     :meth:`generate` makes D sequential steps.  The first layer is updated
     incrementally by one rank-one term per step, so with one hidden layer the
-    D steps cost about as much as one dense pass, O(n (D + k) H); each further
-    hidden layer of size H costs O(n H^2) per step, i.e. D times a pass.
+    D steps do the arithmetic of about one dense pass, O(n (D + k) H), in D
+    small NumPy calls each; each further hidden layer of size H costs
+    O(n H^2) per step, i.e. D times what it costs in a pass.
 
     Parameters
     ----------
