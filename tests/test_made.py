@@ -4,7 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
-from _finite_differences import numerical_gradient, relative_error
+from gradcheck import numerical_gradient, relative_error
 from scipy.special import expit
 
 from skvae._layout import Layout

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from _finite_differences import numerical_gradient, relative_error
+from gradcheck import numerical_gradient, relative_error
 from scipy.special import logsumexp
 
 from skvae._flow import AutoregressiveFlowPrior
