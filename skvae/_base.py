@@ -172,7 +172,7 @@ class BaseVAE(BaseEstimator):
                 "and the optimization hasn't converged yet; raise max_iter or "
                 "tol.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,  # _fit, fit, _fit_context wrapper, caller
             )
         return self
 
@@ -239,7 +239,7 @@ class BaseVAE(BaseEstimator):
             warnings.warn(
                 f"batch_size={batch_size} is larger than the {n} training "
                 "samples; using all of them in each batch.",
-                stacklevel=4,
+                stacklevel=5,
             )
             batch_size = n
         eps_buffer = np.empty((batch_size, self.n_components), dtype=X.dtype)

@@ -153,7 +153,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
     >>> from sklearn.datasets import load_digits
     >>> from skvae import VAETransformer
     >>> X, _ = load_digits(return_X_y=True)
-    >>> vae = VAETransformer(n_components=2, random_state=0, max_iter=50)
+    >>> vae = VAETransformer(n_components=2, likelihood="bernoulli", random_state=0)
     >>> Z = vae.fit_transform(X / 16)
     >>> Z.shape
     (1797, 2)
