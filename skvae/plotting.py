@@ -214,7 +214,7 @@ class LatentSpaceDisplay:
     >>> from skvae.plotting import LatentSpaceDisplay
     >>> X, y = make_patterns(n_samples=100, random_state=0)
     >>> vae = VAETransformer(likelihood="bernoulli", hidden_layer_sizes=(16,),
-    ...                      max_iter=50, tol=1e-2, random_state=0).fit(X)
+    ...                      max_iter=200, tol=1e-2, random_state=0).fit(X)
     >>> display = LatentSpaceDisplay.from_estimator(vae, X, y,
     ...                                             show_uncertainty=True)
     >>> len(display.scatter_)
@@ -441,7 +441,7 @@ class ReconstructionDisplay:
     >>> from skvae.plotting import ReconstructionDisplay
     >>> X, y = make_patterns(n_samples=100, random_state=0)
     >>> vae = VAETransformer(likelihood="bernoulli", hidden_layer_sizes=(16,),
-    ...                      max_iter=50, tol=1e-2, random_state=0).fit(X)
+    ...                      max_iter=200, tol=1e-2, random_state=0).fit(X)
     >>> display = ReconstructionDisplay.from_estimator(vae, X, image_shape=(4, 4))
     >>> display.images_.shape
     (2, 8)
@@ -563,7 +563,7 @@ class SampleGridDisplay:
     >>> from skvae.plotting import SampleGridDisplay
     >>> X, y = make_patterns(n_samples=100, random_state=0)
     >>> vae = VAETransformer(likelihood="bernoulli", hidden_layer_sizes=(16,),
-    ...                      max_iter=50, tol=1e-2, random_state=0).fit(X)
+    ...                      max_iter=200, tol=1e-2, random_state=0).fit(X)
     >>> display = SampleGridDisplay.from_estimator(
     ...     vae, image_shape=(4, 4), method="grid", n_rows=5, n_cols=5)
     >>> display.images_.shape
@@ -716,7 +716,7 @@ class InterpolationDisplay:
     >>> from skvae.plotting import InterpolationDisplay
     >>> X, y = make_patterns(n_samples=100, random_state=0)
     >>> vae = VAETransformer(likelihood="bernoulli", hidden_layer_sizes=(16,),
-    ...                      max_iter=50, tol=1e-2, random_state=0).fit(X)
+    ...                      max_iter=200, tol=1e-2, random_state=0).fit(X)
     >>> display = InterpolationDisplay.from_estimator(
     ...     vae, X[y == 0][0], X[y == 1][0], image_shape=(4, 4), n_steps=6)
     >>> display.images_.shape
@@ -871,7 +871,7 @@ class PosteriorDisplay:
     >>> from skvae.plotting import PosteriorDisplay
     >>> X, y = make_patterns(n_samples=100, random_state=0)
     >>> vae = VAETransformer(likelihood="bernoulli", hidden_layer_sizes=(16,),
-    ...                      max_iter=50, tol=1e-2, random_state=0).fit(X)
+    ...                      max_iter=200, tol=1e-2, random_state=0).fit(X)
     >>> display = PosteriorDisplay.from_estimator(vae, X[0], random_state=0)
     >>> display.draws.shape
     (500, 2)
@@ -1022,7 +1022,7 @@ class LossCurveDisplay:
     >>> from skvae.plotting import LossCurveDisplay
     >>> X, y = make_patterns(n_samples=100, random_state=0)
     >>> vae = VAETransformer(likelihood="bernoulli", hidden_layer_sizes=(16,),
-    ...                      max_iter=50, tol=1e-2, random_state=0).fit(X)
+    ...                      max_iter=200, tol=1e-2, random_state=0).fit(X)
     >>> display = LossCurveDisplay.from_estimator(vae)
     >>> len(display.line_.get_xdata()) == vae.n_iter_
     True
