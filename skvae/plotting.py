@@ -154,6 +154,8 @@ def _draw_tiles(ax, images, image_shape, kwargs):
     ax.set_xlim(-_GAP, n_cols * step)
     ax.set_ylim(-n_rows * step, _GAP)
     ax.set_aspect("equal")
+    # A tinted background that no grey pixel can be mistaken for.
+    ax.set_facecolor("#c9d6e3")
     ax.tick_params(length=0)
     ax.set_xticks([])
     ax.set_yticks([])
