@@ -401,7 +401,8 @@ class LatentSpaceDisplay:
         ax.set_xlabel(self.axis_labels[0])
         ax.set_ylabel(self.axis_labels[1])
         if self.labels is not None:
-            ax.legend(markerscale=1.5, framealpha=0.9)
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
+                      markerscale=1.5, borderaxespad=0)
         ax.autoscale_view()
         self.ax_, self.figure_ = ax, figure
         return self
