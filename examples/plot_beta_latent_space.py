@@ -76,10 +76,9 @@ plt.show()
 # it.
 print(f"{'beta':>5} {'KL':>6} {'reconstruction':>15} {'ELBO':>7}")
 for beta in betas:
-    display = displays[beta]
-    mu = np.vstack([scatter.get_offsets() for scatter in display.scatter_])
-    order = np.concatenate([np.flatnonzero(names == c) for c in display.classes_])
-    variances = display.covariances[order][:, [0, 1], [0, 1]]
+    # The display keeps each code and its posterior covariance, diagonal here.
+    mu = displays[beta].codes
+    variances = displays[beta].covariances[:, [0, 1], [0, 1]]
     kl = 0.5 * np.sum(mu**2 + variances - 1 - np.log(variances), axis=1).mean()
     model = models[beta]
     print(f"{beta:5g} {kl:6.2f} {model.reconstruction_error(X).mean():15.2f} "
