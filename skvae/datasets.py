@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+__all__ = ["PATTERN_NAMES", "make_patterns"]
+
 # The four 4x4 templates of the seed notebook, in label order.
 _PATTERNS = np.zeros((4, 4, 4))
 _PATTERNS[0, 1, :] = 1  # a horizontal line (second row)

@@ -16,6 +16,15 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import BaseVAE
 
+__all__ = [
+    "InterpolationDisplay",
+    "LatentSpaceDisplay",
+    "LossCurveDisplay",
+    "PosteriorDisplay",
+    "ReconstructionDisplay",
+    "SampleGridDisplay",
+]
+
 # Space between tiled images, as a fraction of an image's side.
 _GAP = 0.15
 
@@ -984,7 +993,7 @@ class PosteriorDisplay:
         ax.set_ylabel(self.axis_labels[1])
         ax.set_aspect("equal", adjustable="datalim")
         ax.autoscale_view()
-        ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
+        ax.legend(loc="best", fontsize="small", framealpha=0.9)
         self.ax_, self.figure_ = ax, figure
         return self
 
