@@ -41,9 +41,10 @@ print(f"mean ELBO: {vae.score(X):.1f} nats per image")
 # VAE codes and PCA scores
 # ------------------------
 # Each point is one image, coloured by its digit. PCA keeps the two
-# directions of largest variance and overlaps most classes; the VAE bends its
-# map so that most digits get a region of their own, without ever seeing the
-# labels.
+# directions of largest variance, where most digits overlap; the VAE bends
+# its map and gives several digits a region of their own, without ever
+# seeing the labels. Digits that look alike in 8x8 pixels still share the
+# middle.
 fig, (ax_pca, ax_vae) = plt.subplots(1, 2, figsize=(11, 5), layout="constrained")
 pca_codes = PCA(n_components=2).fit_transform(X)
 LatentSpaceDisplay(pca_codes, labels=y,
