@@ -121,8 +121,7 @@ def _check_one_sample(x, name, n_features):
 
 
 def _posterior(estimator, X):
-    """Posterior means and standard deviations of the rows of X."""
-    X = estimator._validate_X(X, reset=False)
+    """Posterior means and standard deviations of the rows of validated X."""
     net = estimator._network
     k = net.n_components
     both = estimator._map_rows(lambda x: np.hstack(net.encode(x)), X,
@@ -286,7 +285,7 @@ class LatentSpaceDisplay:
             The display, with its artists.
         """
         net = _check_vae(estimator, f"{cls.__name__}.from_estimator")
-        mu, std = _posterior(estimator, X)
+        mu, std = _posterior(estimator, estimator._validate_X(X, reset=False))
         if y is not None:
             y = np.asarray(y)
             if y.shape != (mu.shape[0],):
@@ -784,6 +783,7 @@ class InterpolationDisplay:
             raise ValueError(f"n_steps must be an int >= 2, got {n_steps!r}.")
         ends = np.vstack([_check_one_sample(x_start, "x_start", net.n_features),
                           _check_one_sample(x_end, "x_end", net.n_features)])
+        ends = estimator._validate_X(ends, reset=False)
         mu, _ = _posterior(estimator, ends)
         t = np.linspace(0, 1, n_steps)
         images = _decode(estimator, (1 - t)[:, None] * mu[0] + t[:, None] * mu[1])
@@ -941,7 +941,8 @@ class PosteriorDisplay:
         i, j = _check_components(components, net.n_components)
         if not isinstance(n_draws, Integral) or n_draws < 1:
             raise ValueError(f"n_draws must be a positive int, got {n_draws!r}.")
-        mu, std = _posterior(estimator, _check_one_sample(x, "x", net.n_features))
+        x = _check_one_sample(x, "x", net.n_features)
+        mu, std = _posterior(estimator, estimator._validate_X(x, reset=False))
         mean, std = mu[0, [i, j]], std[0, [i, j]]
         eps = check_random_state(random_state).standard_normal((n_draws, 2))
         display = cls(mean, std, mean + std * eps, n_std=n_std,
