@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 from scipy.special import ndtri
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseVAE
 
@@ -110,14 +110,16 @@ def _check_image_shape(image_shape, n_features):
     return int(image_shape[0]), int(image_shape[1])
 
 
-def _check_one_sample(x, name, n_features):
-    x = check_array(np.reshape(x, (1, -1)), dtype=[np.float64, np.float32])
+def _check_one_sample(estimator, x, name):
+    """One sample as a validated row; a pandas Series keeps its names."""
+    x = x.to_frame().T if hasattr(x, "to_frame") else np.reshape(x, (1, -1))
+    n_features = estimator._network.n_features
     if x.shape[1] != n_features:
         raise ValueError(
             f"{name} must be one sample with {n_features} features, got "
             f"{x.shape[1]} values."
         )
-    return x
+    return estimator._validate_X(x, reset=False)
 
 
 def _posterior(estimator, X):
@@ -781,9 +783,8 @@ class InterpolationDisplay:
         image_shape = _check_image_shape(image_shape, net.n_features)
         if not isinstance(n_steps, Integral) or n_steps < 2:
             raise ValueError(f"n_steps must be an int >= 2, got {n_steps!r}.")
-        ends = np.vstack([_check_one_sample(x_start, "x_start", net.n_features),
-                          _check_one_sample(x_end, "x_end", net.n_features)])
-        ends = estimator._validate_X(ends, reset=False)
+        ends = np.vstack([_check_one_sample(estimator, x_start, "x_start"),
+                          _check_one_sample(estimator, x_end, "x_end")])
         mu, _ = _posterior(estimator, ends)
         t = np.linspace(0, 1, n_steps)
         images = _decode(estimator, (1 - t)[:, None] * mu[0] + t[:, None] * mu[1])
@@ -941,8 +942,7 @@ class PosteriorDisplay:
         i, j = _check_components(components, net.n_components)
         if not isinstance(n_draws, Integral) or n_draws < 1:
             raise ValueError(f"n_draws must be a positive int, got {n_draws!r}.")
-        x = _check_one_sample(x, "x", net.n_features)
-        mu, std = _posterior(estimator, estimator._validate_X(x, reset=False))
+        mu, std = _posterior(estimator, _check_one_sample(estimator, x, "x"))
         mean, std = mu[0, [i, j]], std[0, [i, j]]
         eps = check_random_state(random_state).standard_normal((n_draws, 2))
         display = cls(mean, std, mean + std * eps, n_std=n_std,

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -384,3 +385,32 @@ def test_missing_matplotlib_names_the_plot_extra(monkeypatch, vae, data):
         LatentSpaceDisplay.from_estimator(vae, X)
     with pytest.raises(ImportError, match=r"LossCurveDisplay.plot requires"):
         LossCurveDisplay([1.0, 0.5]).plot()
+
+
+# -- input types -----------------------------------------------------------------
+
+
+def test_dataframe_input_draws_without_feature_name_warnings(pyplot, data):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    df = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(16)])
+    vae = VAETransformer(likelihood="bernoulli", hidden_layer_sizes=(8,),
+                         max_iter=200, tol=1e-2, random_state=0).fit(df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        latent = LatentSpaceDisplay.from_estimator(vae, df, pd.Series(y))
+        ReconstructionDisplay.from_estimator(vae, df, image_shape=(4, 4))
+        PosteriorDisplay.from_estimator(vae, df.iloc[0])
+        InterpolationDisplay.from_estimator(vae, df.iloc[0], df.iloc[1],
+                                            image_shape=(4, 4))
+    assert_allclose(latent.codes, vae.transform(df))
+
+
+def test_float32_codes_stay_float32(pyplot, data):
+    X, y = data
+    X = X.astype(np.float32)
+    vae = VAETransformer(likelihood="bernoulli", hidden_layer_sizes=(8,),
+                         max_iter=200, tol=1e-2, random_state=0).fit(X)
+    display = LatentSpaceDisplay.from_estimator(vae, X, y, show_uncertainty=True)
+    assert display.codes.dtype == np.float32
+    assert display.covariances.dtype == np.float32
