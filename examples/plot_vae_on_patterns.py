@@ -101,6 +101,7 @@ print(f"reconstruction error (BCE): {vae.reconstruction_error(x)[0]:8.3f} nats")
 # The posterior means of the four types form four clusters. The ellipses
 # reach one posterior standard deviation from each code: the encoder is only
 # as precise as the decoder needs to tell the types apart.
+# sphinx_gallery_thumbnail_number = 4
 names = np.array(PATTERN_NAMES)[y]
 LatentSpaceDisplay.from_estimator(vae, X, names, show_uncertainty=True)
 plt.show()
