@@ -17,6 +17,10 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/activate
 	$(PIP) install -e ".[test]"
 	touch $@
 
+$(VENV)/.installed-docs: pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install -e ".[docs]"
+	touch $@
+
 demo: $(VENV)/.installed-core
 	$(PY) examples/demo_digits.py
 
@@ -27,5 +31,10 @@ lint: $(VENV)/.installed-test
 	$(PIP) install ruff
 	$(PY) -m ruff check skvae tests examples benchmarks
 
+# Sphinx with warnings as errors; the gallery runs every example.
+docs: $(VENV)/.installed-docs
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst

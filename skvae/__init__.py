@@ -1,7 +1,8 @@
 """skvae: variational autoencoders as scikit-learn estimators, in NumPy and SciPy."""
 
+from . import datasets, plotting
 from .transformer import VAETransformer
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["VAETransformer", "__version__"]
+__all__ = ["VAETransformer", "datasets", "plotting", "__version__"]

@@ -1,0 +1,53 @@
+"""Sphinx configuration for skvae's documentation.
+
+Builds offline: no intersphinx (its inventories would be fetched from the
+network), and the gallery runs the examples on bundled data.
+"""
+
+import skvae
+
+project = "skvae"
+author = "the skvae developers"
+copyright = "the skvae developers"
+release = skvae.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
+                    "auto_examples/*.zip", "sg_execution_times.rst"]
+default_role = "literal"
+
+autosummary_generate = True
+autodoc_default_options = {"members": True}
+# numpydoc renders Parameters, Attributes, ...; the class template lists the
+# methods, so numpydoc need not add its own member tables.
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": "/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "doc_module": ("skvae",),
+    "backreferences_dir": "generated/backreferences",
+    "reference_url": {"skvae": None},
+    "remove_config_comments": True,
+    "show_memory": False,
+}
+
+html_theme = "pydata_sphinx_theme"
+html_title = f"skvae {release}"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_prev_next": False,
+}
+html_static_path = []
