@@ -301,9 +301,12 @@ class BaseVAE(BaseEstimator):
             out[rows] = function(self._as_network_dtype(X[rows]))
         return out
 
-    def _transform(self, X):
-        return self._map_rows(lambda x: self._network.encode(x)[0], X,
-                              n_columns=self.n_components)
+    def _transform(self, X, return_std=False):
+        net, k = self._network, self.n_components
+        if not return_std:
+            return self._map_rows(lambda x: net.encode(x)[0], X, n_columns=k)
+        both = self._map_rows(lambda x: np.hstack(net.encode(x)), X, n_columns=2 * k)
+        return np.ascontiguousarray(both[:, :k]), np.exp(0.5 * both[:, k:])
 
     def _score_samples(self, X):
         # The true ELBO (beta = 1) whatever the training beta: a lower bound on

@@ -65,7 +65,6 @@ def _check_vae(estimator, caller):
             f"got {type(estimator).__name__}."
         )
     check_is_fitted(estimator)
-    return estimator._network
 
 
 def _check_components(components, n_components):
@@ -113,7 +112,7 @@ def _check_image_shape(image_shape, n_features):
 def _check_one_sample(estimator, x, name):
     """One sample as a validated row; a pandas Series keeps its names."""
     x = x.to_frame().T if hasattr(x, "to_frame") else np.reshape(x, (1, -1))
-    n_features = estimator._network.n_features
+    n_features = estimator.n_features_in_
     if x.shape[1] != n_features:
         raise ValueError(
             f"{name} must be one sample with {n_features} features, got "
@@ -124,16 +123,12 @@ def _check_one_sample(estimator, x, name):
 
 def _posterior(estimator, X):
     """Posterior means and standard deviations of the rows of validated X."""
-    net = estimator._network
-    k = net.n_components
-    both = estimator._map_rows(lambda x: np.hstack(net.encode(x)), X,
-                               n_columns=2 * k)
-    return both[:, :k], np.exp(0.5 * both[:, k:])
+    return estimator._transform(X, return_std=True)
 
 
 def _decode(estimator, Z):
     """Decoder means of the codes Z."""
-    return estimator._inverse_transform(np.asarray(Z, dtype=estimator._network.dtype))
+    return estimator.inverse_transform(Z)
 
 
 def _latent_label(i):
@@ -286,7 +281,7 @@ class LatentSpaceDisplay:
         display : LatentSpaceDisplay
             The display, with its artists.
         """
-        net = _check_vae(estimator, f"{cls.__name__}.from_estimator")
+        _check_vae(estimator, f"{cls.__name__}.from_estimator")
         mu, std = _posterior(estimator, estimator._validate_X(X, reset=False))
         if y is not None:
             y = np.asarray(y)
@@ -301,10 +296,10 @@ class LatentSpaceDisplay:
                     "Pass either components (a pair of latent dimensions) or "
                     "projection='pca', not both."
                 )
-            if net.n_components < 2:
+            if estimator.n_components < 2:
                 raise ValueError(
                     "projection='pca' needs n_components >= 2, got "
-                    f"{net.n_components}."
+                    f"{estimator.n_components}."
                 )
             # Principal axes of the posterior means; the posterior covariances
             # diag(std^2) project to P diag(std^2) P^T.
@@ -317,7 +312,7 @@ class LatentSpaceDisplay:
                            "second principal axis of $z$")
         elif projection is None:
             i, j = _check_components((0, 1) if components is None else components,
-                                     net.n_components)
+                                     estimator.n_components)
             codes = mu[:, [i, j]]
             covariances = np.zeros((mu.shape[0], 2, 2), dtype=mu.dtype)
             covariances[:, 0, 0] = std[:, i] ** 2
@@ -498,8 +493,8 @@ class ReconstructionDisplay:
         display : ReconstructionDisplay
             The display, with its artists.
         """
-        net = _check_vae(estimator, f"{cls.__name__}.from_estimator")
-        image_shape = _check_image_shape(image_shape, net.n_features)
+        _check_vae(estimator, f"{cls.__name__}.from_estimator")
+        image_shape = _check_image_shape(image_shape, estimator.n_features_in_)
         if not isinstance(n_images, Integral) or n_images < 1:
             raise ValueError(f"n_images must be a positive int, got {n_images!r}.")
         X = estimator._validate_X(X, reset=False)[:n_images]
@@ -630,12 +625,12 @@ class SampleGridDisplay:
         display : SampleGridDisplay
             The display, with its artists.
         """
-        net = _check_vae(estimator, f"{cls.__name__}.from_estimator")
-        image_shape = _check_image_shape(image_shape, net.n_features)
+        _check_vae(estimator, f"{cls.__name__}.from_estimator")
+        image_shape = _check_image_shape(image_shape, estimator.n_features_in_)
         for name, value in (("n_rows", n_rows), ("n_cols", n_cols)):
             if not isinstance(value, Integral) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}.")
-        k = net.n_components
+        k = estimator.n_components
         grid_values = axis_labels = None
         if method == "prior":
             Z = check_random_state(random_state).standard_normal((n_rows * n_cols, k))
@@ -779,8 +774,8 @@ class InterpolationDisplay:
         display : InterpolationDisplay
             The display, with its artists.
         """
-        net = _check_vae(estimator, f"{cls.__name__}.from_estimator")
-        image_shape = _check_image_shape(image_shape, net.n_features)
+        _check_vae(estimator, f"{cls.__name__}.from_estimator")
+        image_shape = _check_image_shape(image_shape, estimator.n_features_in_)
         if not isinstance(n_steps, Integral) or n_steps < 2:
             raise ValueError(f"n_steps must be an int >= 2, got {n_steps!r}.")
         ends = np.vstack([_check_one_sample(estimator, x_start, "x_start"),
@@ -938,8 +933,8 @@ class PosteriorDisplay:
         display : PosteriorDisplay
             The display, with its artists.
         """
-        net = _check_vae(estimator, f"{cls.__name__}.from_estimator")
-        i, j = _check_components(components, net.n_components)
+        _check_vae(estimator, f"{cls.__name__}.from_estimator")
+        i, j = _check_components(components, estimator.n_components)
         if not isinstance(n_draws, Integral) or n_draws < 1:
             raise ValueError(f"n_draws must be a positive int, got {n_draws!r}.")
         mu, std = _posterior(estimator, _check_one_sample(estimator, x, "x"))

@@ -240,7 +240,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
 
     # -- the latent space ----------------------------------------------------
 
-    def transform(self, X):
+    def transform(self, X, return_std=False):
         """Encode X: the mean of the posterior q(z|x) of each sample.
 
         Parameters
@@ -248,13 +248,20 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
         X : array-like of shape (n_samples, n_features)
             Data to encode.
 
+        return_std : bool, default=False
+            Also return the posterior standard deviations, the uncertainty of
+            each code.
+
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
             Posterior means, in X's dtype.
+
+        Z_std : ndarray of shape (n_samples, n_components)
+            Posterior standard deviations; only when ``return_std`` is True.
         """
         check_is_fitted(self)
-        return self._transform(self._validate_X(X, reset=False))
+        return self._transform(self._validate_X(X, reset=False), return_std)
 
     def inverse_transform(self, X):
         """Decode codes: the mean of p(x|z) for each row z of X.

@@ -358,3 +358,12 @@ def test_bad_sample_counts_are_refused(small, bad):
 def test_early_stopping_needs_room_for_a_validation_set():
     with pytest.raises(ValueError, match="each side needs at least one"):
         VAETransformer(solver="adam", early_stopping=True).fit(np.ones((3, 2)))
+
+
+def test_transform_can_return_the_posterior_standard_deviation(small):
+    vae = quiet_fit(VAETransformer(2, random_state=0, max_iter=10), small)
+    Z, Z_std = vae.transform(small, return_std=True)
+    mu, log_var = vae._network.encode(small)
+    np.testing.assert_array_equal(Z, vae.transform(small))
+    np.testing.assert_allclose(Z_std, np.exp(0.5 * log_var))
+    assert Z_std.shape == Z.shape and np.all(Z_std > 0)
