@@ -1,4 +1,7 @@
-"""skvae demo: a VAE on the bundled 8x8 digits, next to PCA.
+"""
+================================================
+skvae demo: a VAE on the 8x8 digits, next to PCA
+================================================
 
 Fits VAETransformer (Bernoulli likelihood on pixels scaled to [0, 1]) with 2
 and 8 latent components, prints the train and test ELBO and the accuracy of a

@@ -2,7 +2,7 @@
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
-from sklearn.utils import check_array
+from sklearn.utils import check_array, metadata_routing
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -162,6 +162,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
     >>> bool(vae.score(X / 16) > vae.score(X[::-1, ::-1] / 16))
     True
     """
+
+    # return_std is an option of transform, not metadata to route.
+    __metadata_request__transform = {"return_std": metadata_routing.UNUSED}
 
     # -- training ------------------------------------------------------------
 
