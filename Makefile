@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
+SPHINX := $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 .PHONY: demo test lint bench docs clean
 
@@ -24,7 +25,10 @@ $(VENV)/.installed-docs: pyproject.toml | $(VENV)/bin/activate
 demo: $(VENV)/.installed-core
 	$(PY) examples/demo_digits.py
 
-test: $(VENV)/.installed-test
+# The docs are built (warnings as errors) before the suite, so that pytest's
+# summary stays the last thing CI reads.
+test: $(VENV)/.installed-test $(VENV)/.installed-docs
+	$(SPHINX) -q
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-test
@@ -33,7 +37,7 @@ lint: $(VENV)/.installed-test
 
 # Sphinx with warnings as errors; the gallery runs every example.
 docs: $(VENV)/.installed-docs
-	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(SPHINX)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
