@@ -145,6 +145,10 @@ class BaseVAE(BaseEstimator):
                 )
         return X
 
+    def _continues(self):
+        """Whether fit continues training the fitted network (warm_start)."""
+        return self.warm_start and hasattr(self, "_network")
+
     def _as_network_dtype(self, X):
         return X.astype(self._network.dtype, copy=False)
 
@@ -153,12 +157,12 @@ class BaseVAE(BaseEstimator):
     def _fit(self, X, *, incremental):
         """Train on validated X; a fresh start unless warm or incremental."""
         hidden = self._hidden_sizes()
-        fresh = not hasattr(self, "_network") or not (self.warm_start or incremental)
-        if fresh:
-            self._initialize(X, hidden)
-        else:
+        continues = hasattr(self, "_network") if incremental else self._continues()
+        if continues:
             self._check_same_architecture(hidden)
             X = self._as_network_dtype(X)
+        else:
+            self._initialize(X, hidden)
         try:
             if self.solver == "lbfgs":
                 converged = self._fit_lbfgs(X)

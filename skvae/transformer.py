@@ -9,6 +9,11 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseVAE, _read_only
 
 
+def _check_positive_int(value, name):
+    if not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}.")
+
+
 class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE):
     """Variational autoencoder: a non-linear, probabilistic PCA.
 
@@ -185,8 +190,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
         self : VAETransformer
             The fitted estimator.
         """
-        keep = self.warm_start and hasattr(self, "_network")
-        X = self._validate_X(X, reset=not keep)
+        X = self._validate_X(X, reset=not self._continues())
         return self._fit(X, incremental=False)
 
     def _check_solver(self):
@@ -237,8 +241,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
         Z : ndarray of shape (n_samples, n_components)
             Posterior means, in X's dtype.
         """
-        keep = self.warm_start and hasattr(self, "_network")
-        X = self._validate_X(X, reset=not keep)
+        X = self._validate_X(X, reset=not self._continues())
         return self._fit(X, incremental=False)._transform(X)
 
     # -- the latent space ----------------------------------------------------
@@ -307,8 +310,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
             Decoder means of the sampled codes, in the fit dtype.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        _check_positive_int(n_samples, "n_samples")
         return self._sample(int(n_samples), random_state)
 
     # -- scores --------------------------------------------------------------
@@ -381,8 +383,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
             Estimated log-likelihood of each sample, in nats.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        _check_positive_int(n_samples, "n_samples")
         return self._log_likelihood(self._validate_X(X, reset=False),
                                     int(n_samples), random_state)
 
