@@ -1,8 +1,15 @@
 """skvae: variational autoencoders as scikit-learn estimators, in NumPy and SciPy."""
 
 from . import datasets, plotting
+from .outlier import VAEOutlierDetector
 from .transformer import VAETransformer
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["VAETransformer", "datasets", "plotting", "__version__"]
+__all__ = [
+    "VAEOutlierDetector",
+    "VAETransformer",
+    "datasets",
+    "plotting",
+    "__version__",
+]

@@ -2,11 +2,17 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skvae import VAETransformer
+from skvae import VAEOutlierDetector, VAETransformer
 
 
 @parametrize_with_checks(
-    [VAETransformer(solver="lbfgs"), VAETransformer(solver="adam")]
+    [
+        VAETransformer(solver="lbfgs"),
+        VAETransformer(solver="adam"),
+        VAEOutlierDetector(),
+        VAEOutlierDetector(score_type="log_likelihood", solver="lbfgs"),
+        VAEOutlierDetector(score_type="reconstruction"),
+    ]
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

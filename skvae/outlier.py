@@ -1,0 +1,270 @@
+"""VAEOutlierDetector: rank rows by how unlikely a VAE finds them."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import OutlierMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseVAE
+
+# "auto" contamination: flag scores more than this many robust standard
+# deviations (1.4826 median absolute deviations) below the training median.
+AUTO_THRESHOLD = 3.0
+
+
+class VAEOutlierDetector(OutlierMixin, BaseVAE):
+    """Anomaly detection with a variational autoencoder.
+
+    Fits a VAE to (mostly normal) training data and scores new rows by how
+    well the model explains them: the ELBO, the importance-weighted
+    log-likelihood, or the reconstruction error. Higher scores mean more
+    normal, as in scikit-learn's other detectors.
+
+    Parameters
+    ----------
+    n_components : int, default=4
+        Dimension of the latent code z.
+
+    score_type : {"reconstruction", "elbo", "log_likelihood"}, \
+            default="reconstruction"
+        What :meth:`score_samples` returns: the per-sample ELBO, the
+        importance-weighted estimate of log p(x) with
+        ``log_likelihood_samples`` samples, or minus the reconstruction error
+        of the decoded posterior mean.
+
+    contamination : "auto" or float in (0, 0.5], default=0.1
+        Expected fraction of outliers in the training data; sets ``offset_``
+        to that quantile of the training scores. ``"auto"`` sets it instead
+        at three robust standard deviations (1.4826 median absolute
+        deviations) below the median training score, which may flag none.
+
+    log_likelihood_samples : int, default=100
+        Importance samples per row when ``score_type="log_likelihood"``.
+
+    hidden_layer_sizes : int or tuple of int, default=(64,)
+        Sizes of the encoder's hidden layers; the decoder mirrors them.
+
+    activation : {"relu", "tanh", "softplus", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        Decoder distribution p(x|z); ``"bernoulli"`` needs X in [0, 1].
+
+    beta : float, default=1.0
+        Weight of the KL term in training.
+
+    solver : {"lbfgs", "adam"}, default="adam"
+        Optimizer; see :class:`VAETransformer`.
+
+    alpha : float, default=1e-4
+        L2 penalty on the weights.
+
+    batch_size : int or "auto", default="auto"
+        Minibatch size for ``"adam"``; ``"auto"`` is ``min(200, n_samples)``.
+
+    learning_rate_init : float, default=1e-2
+        Adam's step size.
+
+    max_iter : int, default=200
+        Maximum number of iterations (L-BFGS-B) or epochs (Adam).
+
+    tol : float, default=1e-4
+        Improvement that counts for the stopping rule.
+
+    n_iter_no_change : int, default=10
+        Iterations without improvement before training stops.
+
+    early_stopping : bool, default=False
+        ``"adam"`` only: stop on a held-out validation ELBO.
+
+    validation_fraction : float, default=0.1
+        Fraction held out when ``early_stopping``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the training noise and the scoring noise.
+
+    verbose : int, default=0
+        Print the loss after each iteration when positive.
+
+    warm_start : bool, default=False
+        Continue training the fitted network on the next call to ``fit``.
+
+    Attributes
+    ----------
+    offset_ : float
+        Threshold on :meth:`score_samples`: rows scoring below it are
+        outliers; ``decision_function = score_samples - offset_``.
+
+    n_iter_ : int
+        Iterations or epochs run.
+
+    loss_curve_ : list of float
+        Training loss after each iteration.
+
+    best_loss_ : float
+        Lowest training loss reached.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    VAETransformer : The same model as a transformer.
+    sklearn.ensemble.IsolationForest : Tree-based anomaly detection.
+    sklearn.covariance.EllipticEnvelope : Gaussian anomaly detection.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvae import VAEOutlierDetector
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2)) @ [[1.0, 0.5, 0.2], [0.0, 1.0, -0.5]]
+    >>> detector = VAEOutlierDetector(n_components=2, random_state=0).fit(X)
+    >>> detector.predict([[0.0, 0.0, 0.0], [4.0, -4.0, 4.0]])
+    array([ 1, -1])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseVAE._parameter_constraints,
+        "score_type": [StrOptions({"elbo", "log_likelihood", "reconstruction"})],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "log_likelihood_samples": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=4,
+        *,
+        score_type="reconstruction",
+        contamination=0.1,
+        log_likelihood_samples=100,
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        likelihood="gaussian",
+        beta=1.0,
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-2,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            likelihood=likelihood,
+            beta=beta,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.score_type = score_type
+        self.contamination = contamination
+        self.log_likelihood_samples = log_likelihood_samples
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the VAE to X and set the outlier threshold from its scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, mostly normal.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : VAEOutlierDetector
+            The fitted detector.
+        """
+        X = self._validate_X(X, reset=not self._continues())
+        self._fit(X, incremental=False)
+        scores = self._scores(X)
+        if self.contamination == "auto":
+            median = np.median(scores)
+            spread = 1.4826 * np.median(np.abs(scores - median))
+            self.offset_ = float(median - AUTO_THRESHOLD * spread)
+        else:
+            self.offset_ = float(np.percentile(scores, 100 * self.contamination))
+        return self
+
+    def _scores(self, X):
+        if self.score_type == "elbo":
+            return self._score_samples(X)
+        if self.score_type == "log_likelihood":
+            return self._log_likelihood(X, self.log_likelihood_samples, None)
+        return -self._reconstruction_error(X)
+
+    def score_samples(self, X):
+        """How normal each row is: higher is more normal.
+
+        The ELBO, the importance-weighted log-likelihood or minus the
+        reconstruction error, as chosen by ``score_type``; deterministic and
+        row-wise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Normality score of each row.
+        """
+        check_is_fitted(self)
+        return self._scores(self._validate_X(X, reset=False))
+
+    def decision_function(self, X):
+        """Score shifted by the threshold: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each row an inlier (+1) or an outlier (-1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to label.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            +1 where ``decision_function(X) >= 0``, else -1.
+        """
+        return np.where(self.decision_function(X) >= 0, 1, -1)
