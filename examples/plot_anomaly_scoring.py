@@ -1,7 +1,7 @@
 """
-=======================================
+========================================
 Anomaly scoring and choosing a threshold
-=======================================
+========================================
 
 A VAE fitted to normal data explains new normal rows well and unusual rows
 badly. :class:`~skvae.VAEOutlierDetector` turns that into a score (higher is
