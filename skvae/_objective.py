@@ -27,7 +27,7 @@ from scipy.special import logit, logsumexp
 from ._layout import Layout
 from ._likelihoods import (
     bernoulli_log_prob,
-    bernoulli_log_prob_grad,
+    bernoulli_log_prob_and_grad,
     bernoulli_mean,
     gaussian_log_prob,
     gaussian_log_prob_grads,
@@ -257,8 +257,7 @@ class VAENetwork:
 
         kl = standard_normal_kl(mu, log_var)
         if self.likelihood == "bernoulli":
-            log_px = bernoulli_log_prob(X, output)
-            d_output = bernoulli_log_prob_grad(X, output)
+            log_px, d_output = bernoulli_log_prob_and_grad(X, output)
         else:
             var = self.var
             log_px = gaussian_log_prob(X, output, var)
@@ -266,8 +265,10 @@ class VAENetwork:
             # d loss / d s = -(1/n) sum_i d log p_i / d var * exp(s)
             np.sum(d_var, axis=0, out=self._g_log_var_above_floor)
             self._g_log_var_above_floor *= -(var - self.var_floor) / n
-        penalty = sum(np.dot(W.ravel(), W.ravel()) for W in self.weights)
-        loss = -(np.sum(log_px) - beta * np.sum(kl)) / n + 0.5 * alpha * penalty / n
+        loss = -(np.sum(log_px) - beta * np.sum(kl)) / n
+        if alpha:
+            penalty = sum(np.dot(W.ravel(), W.ravel()) for W in self.weights)
+            loss += 0.5 * alpha * penalty / n
 
         # Decoder: d loss / d a = -(1/n) d log p / d a.
         d_output *= -1 / n
@@ -280,6 +281,8 @@ class VAENetwork:
         d_head[:, k:] = 0.5 * d_Z * eps * std + (beta / n) * kl_log_var
         backward(self.encoder_W, enc, d_head, self.activation,
                  self._g_encoder_W, self._g_encoder_b, input_grad=False)
-        for W, g in zip(self.weights, self._g_encoder_W + self._g_decoder_W):
-            g += (alpha / n) * W
+        if alpha:
+            for W, g in zip(self.weights, self._g_encoder_W + self._g_decoder_W,
+                            strict=True):
+                g += (alpha / n) * W
         return loss
