@@ -44,7 +44,8 @@ def step_matmuls(d, h, k):
 
 def blas_ceiling(d, h, k, repeats):
     rng = np.random.default_rng(0)
-    pairs = [(rng.random((m, n), dtype=np.float32), rng.random((n, p), dtype=np.float32))
+    pairs = [(rng.random((m, n), dtype=np.float32),
+              rng.random((n, p), dtype=np.float32))
              for m, n, p in step_matmuls(d, h, k)]
     flops = sum(2 * m * n * p for m, n, p in step_matmuls(d, h, k))
 
@@ -57,38 +58,38 @@ def blas_ceiling(d, h, k, repeats):
     return flops, flops / seconds
 
 
+def measure(VAETransformer, TorchVAE, name, d, h, k, repeats):
+    X = binary_data(d)
+    epochs = EPOCHS[name]
+    flops_per_step, ceiling = blas_ceiling(d, h, k, repeats)
+    steps = epochs * int(np.ceil(len(X) / BATCH))
+
+    def fit_skvae():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            VAETransformer(k, hidden_layer_sizes=(h,), likelihood="bernoulli",
+                           solver="adam", batch_size=BATCH, max_iter=epochs, tol=0,
+                           n_iter_no_change=10**6, alpha=0, random_state=0).fit(X)
+
+    seconds = median_time(fit_skvae, repeats)
+    row = {"model": name, "epochs": epochs,
+           "skvae samples/s": epochs * len(X) / seconds,
+           "ceiling samples/s": ceiling / flops_per_step * BATCH,
+           "skvae % of ceiling": 100 * flops_per_step * steps / seconds / ceiling,
+           "ceiling GFLOP/s": ceiling / 1e9}
+    if TorchVAE is not None:
+        torch_seconds = median_time(
+            lambda: TorchVAE(d, h, k).fit(X, epochs, BATCH), repeats)
+        row["torch samples/s"] = epochs * len(X) / torch_seconds
+        row["skvae / torch"] = torch_seconds / seconds
+    return row
+
+
 def main():
     args = parse_args(__doc__)
     VAETransformer = load_estimator(args.package)
     TorchVAE = torch_reference()
-    rows = []
-    for name, d, h, k in MODELS:
-        X = binary_data(d)
-        epochs = EPOCHS[name]
-        flops_per_step, ceiling = blas_ceiling(d, h, k, args.repeats)
-        steps = epochs * int(np.ceil(len(X) / BATCH))
-
-        def fit_skvae():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                VAETransformer(k, hidden_layer_sizes=(h,), likelihood="bernoulli",
-                               solver="adam", batch_size=BATCH, max_iter=epochs,
-                               tol=0, n_iter_no_change=10**6, alpha=0,
-                               random_state=0).fit(X)
-
-        seconds = median_time(fit_skvae, args.repeats)
-        row = {"model": name, "epochs": epochs,
-               "skvae samples/s": epochs * len(X) / seconds,
-               "ceiling samples/s": ceiling / flops_per_step * BATCH,
-               "skvae % of ceiling": 100 * flops_per_step * steps / seconds / ceiling,
-               "ceiling GFLOP/s": ceiling / 1e9}
-        if TorchVAE is not None:
-            torch_seconds = median_time(
-                lambda: TorchVAE(d, h, k).fit(X, epochs, BATCH), args.repeats)
-            row["torch samples/s"] = epochs * len(X) / torch_seconds
-            row["skvae / torch"] = torch_seconds / seconds
-        rows.append(row)
-        print(f"{name}: done", flush=True)
+    rows = [measure(VAETransformer, TorchVAE, *model, args.repeats) for model in MODELS]
     print(f"\npackage: {args.package}; batch {BATCH}, float32, median of "
           f"{args.repeats}\n")
     columns = [c for c in rows[0] if c != "model"]

@@ -11,6 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import ndtri
 from scipy.stats import qmc
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, gen_batches
@@ -28,6 +29,11 @@ from ._solvers import Adam, History, run_adam, run_lbfgs
 # 20 seeds was 0.17 nats with 16 Sobol points, 0.49 with 16 antithetic draws,
 # 0.84 with 8.
 N_SCORE_DRAWS = 16
+
+# Scratch memory per inference chunk, in MiB (scikit-learn's working_memory
+# when smaller). On 1,000,000 x 64 float32 rows, 16-32 MiB chunks transformed
+# 6.3-6.7 million rows/s, 1 GiB chunks (the working_memory default) 2.9 million.
+INFERENCE_CHUNK_MIB = 32
 
 # How far outside [0, 1] Bernoulli data may stray through rounding.
 BERNOULLI_TOLERANCE = 1e-6
@@ -297,8 +303,9 @@ class BaseVAE(BaseEstimator):
         net = self._network
         width = n_draws * (2 * net.n_features + 4 * sum(net.hidden_layer_sizes)
                            + 4 * net.n_components)
+        budget = min(get_config()["working_memory"], INFERENCE_CHUNK_MIB)
         chunk = get_chunk_n_rows(row_bytes=width * net.dtype.itemsize,
-                                 max_n_rows=X.shape[0])
+                                 max_n_rows=X.shape[0], working_memory=budget)
         shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
         out = np.empty(shape, dtype=X.dtype)
         for rows in gen_batches(X.shape[0], chunk):
