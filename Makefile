@@ -35,6 +35,18 @@ lint: $(VENV)/.installed-test
 	$(PIP) install ruff
 	$(PY) -m ruff check skvae tests examples benchmarks
 
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install -e ".[bench]"
+	touch $@
+
+# Each benchmark prints a table and writes benchmarks/results/NAME.json.
+# PyTorch is an optional reference: pip install torch==2.13.0 (CPU build).
+bench: $(VENV)/.installed-bench
+	cd benchmarks && ../$(PY) bench_throughput.py
+	cd benchmarks && ../$(PY) bench_quality.py
+	cd benchmarks && ../$(PY) bench_inference.py
+	cd benchmarks && ../$(PY) bench_anomaly.py
+
 # Sphinx with warnings as errors; the gallery runs every example.
 docs: $(VENV)/.installed-docs
 	$(SPHINX)
