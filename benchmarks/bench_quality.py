@@ -15,8 +15,14 @@ import time
 import warnings
 
 import numpy as np
-from _common import binary_data, load_estimator, parse_args, print_table, save
-from _common import torch_reference
+from _common import (
+    binary_data,
+    load_estimator,
+    parse_args,
+    print_table,
+    save,
+    torch_reference,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
