@@ -36,7 +36,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._activations import ACTIVATIONS, DERIVATIVES
+from . import _mlp as mlp
+from ._activations import ACTIVATIONS
 from ._likelihoods import (
     bernoulli_log_prob,
     bernoulli_log_prob_grad,
@@ -199,16 +200,8 @@ class MADE:
         ``Wm`` are the masked weights from :meth:`masked`.  Returns
         ``[[X, C], h_1, ..., h_L, output]`` (every layer kept for backward).
         """
-        act = ACTIVATIONS[self.activation]
-        outputs = [X if C is None else np.concatenate([X, C], axis=1)]
-        last = len(Wm) - 1
-        for i, (W, bias) in enumerate(zip(Wm, b, strict=True)):
-            H = outputs[-1] @ W
-            H += bias
-            if i < last:
-                act(H)
-            outputs.append(H)
-        return outputs
+        inputs = X if C is None else np.concatenate([X, C], axis=1)
+        return mlp.forward(Wm, b, inputs, self.activation)
 
     def backward(self, Wm, outputs, delta, gW, gb, *, input_grad=True):
         """Back-propagate ``delta`` = dLoss/d(output) through the masked network.
@@ -217,16 +210,10 @@ class MADE:
         ``gb[i]``, and returns dLoss/d[X, C] of shape (n, D + n_context)
         (None when ``input_grad`` is False).
         """
-        deriv = DERIVATIVES[self.activation]
-        for i in range(len(Wm) - 1, -1, -1):
-            np.dot(outputs[i].T, delta, out=gW[i])
-            gW[i] *= self.masks[i]
-            np.sum(delta, axis=0, out=gb[i])
-            if i == 0 and not input_grad:
-                return None
-            delta = delta @ Wm[i].T
-            if i > 0:
-                deriv(outputs[i], delta)
+        delta = mlp.backward(Wm, outputs, delta, self.activation, gW, gb,
+                             input_grad=input_grad)
+        for g, mask in zip(gW, self.masks, strict=True):
+            g *= mask
         return delta
 
 

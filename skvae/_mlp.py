@@ -33,7 +33,7 @@ def forward(weights, biases, X, activation):
     act = ACTIVATIONS[activation]
     outputs = [X]
     last = len(weights) - 1
-    for i, (W, b) in enumerate(zip(weights, biases)):
+    for i, (W, b) in enumerate(zip(weights, biases, strict=True)):
         H = outputs[-1] @ W
         H += b
         if i < last:

@@ -19,6 +19,7 @@ Noise is always passed in, never drawn here, so every function is a
 deterministic function of its arguments.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -85,7 +86,7 @@ class VAENetwork:
         self.n_layers = len(encoder) - 1
         shapes = []
         for part, sizes in (("encoder", encoder), ("decoder", decoder)):
-            for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
                 shapes += [(f"{part}.W{i}", (fan_in, fan_out)),
                            (f"{part}.b{i}", (fan_out,))]
         if likelihood == "gaussian":
@@ -159,7 +160,7 @@ class VAENetwork:
         """
         for Ws, bs in ((self.encoder_W, self.encoder_b),
                        (self.decoder_W, self.decoder_b)):
-            for W, b in zip(Ws, bs):
+            for W, b in zip(Ws, bs, strict=True):
                 W[...] = glorot_uniform(rng, *W.shape, self.activation, self.dtype)
                 b[...] = 0
         mean = X.mean(axis=0)
