@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._activations import ACTIVATIONS
 from ._objective import VAENetwork
 from ._solvers import Adam, History, run_adam, run_lbfgs
+from ._variants import kl_weight
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
 # mapped through the normal quantile function (randomized quasi-Monte Carlo).
@@ -56,6 +57,8 @@ class BaseVAE(BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "beta": [Interval(Real, 0, None, closed="left")],
+        "kl_warmup": [Interval(Integral, 0, None, closed="left")],
+        "free_bits": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"lbfgs", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -80,6 +83,8 @@ class BaseVAE(BaseEstimator):
         activation="relu",
         likelihood="gaussian",
         beta=1.0,
+        kl_warmup=0,
+        free_bits=0.0,
         solver="lbfgs",
         alpha=1e-4,
         batch_size="auto",
@@ -98,6 +103,8 @@ class BaseVAE(BaseEstimator):
         self.activation = activation
         self.likelihood = likelihood
         self.beta = beta
+        self.kl_warmup = kl_warmup
+        self.free_bits = free_bits
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -225,8 +232,10 @@ class BaseVAE(BaseEstimator):
         n_iter_end = self._history.n_iter + self.max_iter
         while self._history.n_iter < n_iter_end:
             self._rng.standard_normal(out=eps, dtype=X.dtype)
+            beta = self._kl_weight()  # fixed within a round, like the noise
             run_lbfgs(
-                lambda: net.loss_and_grad(X, eps, self.beta, self.alpha),
+                lambda beta=beta: net.loss_and_grad(X, eps, beta, self.alpha,
+                                                    self.free_bits),
                 net.params, net.grad, self._history,
                 max_iter=min(LBFGS_ROUND, n_iter_end - self._history.n_iter),
                 tol=self.tol, n_iter_no_change=self.n_iter_no_change,
@@ -257,7 +266,8 @@ class BaseVAE(BaseEstimator):
         def loss_and_grad(batch):
             eps = eps_buffer[: batch.shape[0]]
             rng.standard_normal(out=eps, dtype=X.dtype)
-            return net.loss_and_grad(batch, eps, self.beta, self.alpha)
+            return net.loss_and_grad(batch, eps, self._kl_weight(), self.alpha,
+                                     self.free_bits)
 
         if self._optimizer is None or not incremental:
             self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
@@ -267,6 +277,10 @@ class BaseVAE(BaseEstimator):
             tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
             validation_score=validation_score, verbose=self.verbose,
         )
+
+    def _kl_weight(self):
+        """beta, ramped up linearly over the first kl_warmup iterations."""
+        return kl_weight(self._history.n_iter, self.beta, self.kl_warmup)
 
     def _validation_split(self, X):
         n = X.shape[0]

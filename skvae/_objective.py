@@ -38,8 +38,10 @@ from ._priors import (
     posterior_log_density,
     standard_normal_kl,
     standard_normal_kl_grads,
+    standard_normal_kl_terms,
     standard_normal_log_density,
 )
+from ._variants import free_bits_kl
 
 # The Gaussian variance floor, as a fraction of the mean per-feature variance
 # of the training data (so that it follows the data's scale).
@@ -243,10 +245,13 @@ class VAENetwork:
 
     # -- training objective --------------------------------------------------
 
-    def loss_and_grad(self, X, eps, beta, alpha):
+    def loss_and_grad(self, X, eps, beta, alpha, free_bits=0.0):
         """Training loss on the batch X and its gradient, written into ``grad``.
 
-        ``eps`` has shape (n_samples, k): one noise vector per row.
+        ``eps`` has shape (n_samples, k): one noise vector per row. With
+        ``free_bits`` > 0, the KL term is ``sum_k max(free_bits, mean_i KL_ik)``
+        (Kingma et al. 2016): a latent dimension carrying fewer than
+        ``free_bits`` nats on the batch is not pushed further towards the prior.
         """
         n, k = X.shape[0], self.n_components
         enc = forward(self.encoder_W, self.encoder_b, X, self.activation)
@@ -256,7 +261,12 @@ class VAENetwork:
         dec = forward(self.decoder_W, self.decoder_b, Z, self.activation)
         output = dec[-1]
 
-        kl = standard_normal_kl(mu, log_var)
+        # The KL term and d(KL term)/d(KL_ik): 1/n, or free bits' active mask.
+        kl_terms = standard_normal_kl_terms(mu, log_var)
+        if free_bits:
+            kl_value, kl_coef = free_bits_kl(kl_terms, free_bits)
+        else:
+            kl_value, kl_coef = np.sum(kl_terms) / n, 1 / n
         if self.likelihood == "bernoulli":
             log_px, d_output = bernoulli_log_prob_and_grad(X, output)
         else:
@@ -266,7 +276,7 @@ class VAENetwork:
             # d loss / d s = -(1/n) sum_i d log p_i / d var * exp(s)
             np.sum(d_var, axis=0, out=self._g_log_var_above_floor)
             self._g_log_var_above_floor *= -(var - self.var_floor) / n
-        loss = -(np.sum(log_px) - beta * np.sum(kl)) / n
+        loss = -np.sum(log_px) / n + beta * kl_value
         if alpha:
             penalty = sum(np.dot(W.ravel(), W.ravel()) for W in self.weights)
             loss += 0.5 * alpha * penalty / n
@@ -278,8 +288,8 @@ class VAENetwork:
         # Encoder heads, through z = mu + std * eps and the KL term.
         kl_mu, kl_log_var = standard_normal_kl_grads(mu, log_var)
         d_head = np.empty((n, 2 * k), dtype=self.dtype)
-        d_head[:, :k] = d_Z + (beta / n) * kl_mu
-        d_head[:, k:] = 0.5 * d_Z * eps * std + (beta / n) * kl_log_var
+        d_head[:, :k] = d_Z + beta * kl_coef * kl_mu
+        d_head[:, k:] = 0.5 * d_Z * eps * std + beta * kl_coef * kl_log_var
         backward(self.encoder_W, enc, d_head, self.activation,
                  self._g_encoder_W, self._g_encoder_b, input_grad=False)
         if alpha:

@@ -11,12 +11,17 @@ import numpy as np
 LOG_2PI = math.log(2 * math.pi)  # a Python float: keeps float32 arrays float32
 
 
-def standard_normal_kl(mu, log_var):
-    """KL(N(mu, exp(log_var)) || N(0, I)), summed over the last axis.
+def standard_normal_kl_terms(mu, log_var):
+    """KL(N(mu, exp(log_var)) || N(0, I)) of each latent dimension.
 
-    -1/2 sum_k (1 + log_var_k - mu_k^2 - exp(log_var_k)).
+    -1/2 (1 + log_var_k - mu_k^2 - exp(log_var_k)), elementwise.
     """
-    return -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var), axis=-1)
+    return -0.5 * (1 + log_var - mu**2 - np.exp(log_var))
+
+
+def standard_normal_kl(mu, log_var):
+    """KL(N(mu, exp(log_var)) || N(0, I)), summed over the last axis."""
+    return np.sum(standard_normal_kl_terms(mu, log_var), axis=-1)
 
 
 def standard_normal_kl_grads(mu, log_var):

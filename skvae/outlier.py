@@ -55,6 +55,16 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
     beta : float, default=1.0
         Weight of the KL term in training.
 
+    kl_warmup : int, default=0
+        Iterations (L-BFGS-B, in rounds of 20) or epochs (Adam) over which the
+        KL weight ramps linearly from 0 to ``beta`` (Bowman et al. 2016);
+        0 means no warm-up.
+
+    free_bits : float, default=0.0
+        Nats per latent dimension below which that dimension's KL, averaged
+        over the batch, is not penalized (Kingma et al. 2016): keeps codes
+        from collapsing to the prior. 0 is the plain objective.
+
     solver : {"lbfgs", "adam"}, default="adam"
         Optimizer; see :class:`VAETransformer`.
 
@@ -148,6 +158,8 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         activation="relu",
         likelihood="gaussian",
         beta=1.0,
+        kl_warmup=0,
+        free_bits=0.0,
         solver="adam",
         alpha=1e-4,
         batch_size="auto",
@@ -167,6 +179,8 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
             activation=activation,
             likelihood=likelihood,
             beta=beta,
+            kl_warmup=kl_warmup,
+            free_bits=free_bits,
             solver=solver,
             alpha=alpha,
             batch_size=batch_size,

@@ -51,6 +51,16 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
         Weight of the KL term in the training objective; ``beta != 1`` is the
         beta-VAE. Scores always use the true ELBO (``beta = 1``).
 
+    kl_warmup : int, default=0
+        Iterations (L-BFGS-B, in rounds of 20) or epochs (Adam) over which the
+        KL weight ramps linearly from 0 to ``beta`` (Bowman et al. 2016);
+        0 means no warm-up.
+
+    free_bits : float, default=0.0
+        Nats per latent dimension below which that dimension's KL, averaged
+        over the batch, is not penalized (Kingma et al. 2016): keeps codes
+        from collapsing to the prior. 0 is the plain objective.
+
     solver : {"lbfgs", "adam"}, default="lbfgs"
         ``"lbfgs"``: SciPy's L-BFGS-B on the full data with the noise held
         fixed, so that the objective it sees is deterministic; good for small

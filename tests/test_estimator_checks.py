@@ -9,6 +9,8 @@ from skvae import VAEOutlierDetector, VAETransformer
     [
         VAETransformer(solver="lbfgs"),
         VAETransformer(solver="adam"),
+        VAETransformer(solver="lbfgs", kl_warmup=30, free_bits=0.2),
+        VAETransformer(solver="adam", kl_warmup=30, free_bits=0.2),
         VAEOutlierDetector(),
         VAEOutlierDetector(score_type="log_likelihood", solver="lbfgs"),
         VAEOutlierDetector(score_type="reconstruction"),

@@ -129,3 +129,25 @@ def test_float32_computation_stays_float32_and_close_to_float64():
         assert values.dtype == np.float32
     assert loss32 == pytest.approx(loss64, rel=1e-5)
     np.testing.assert_allclose(net32.grad, net64.grad, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_free_bits_gradient_matches_finite_differences(likelihood, activation):
+    net, X, rng = make_network(likelihood, activation, (5,), n_features=6, k=4)
+    net.params += rng.standard_normal(net.params.shape)  # spread the KL per dimension
+    eps = rng.standard_normal((X.shape[0], net.n_components))
+    mu, log_var = net.encode(X)
+    means = np.sort((-0.5 * (1 + log_var - mu**2 - np.exp(log_var))).mean(axis=0))
+    # A threshold between two dimensions' batch means, far from both, so that
+    # some dimensions are held at it and the others are not.
+    free_bits = 0.5 * (means[1] + means[2])
+    assert min(free_bits - means[1], means[2] - free_bits) > 1e-3
+    loss = lambda: net.loss_and_grad(X, eps, 0.8, 0.1, free_bits)  # noqa: E731
+    loss()
+    analytic = net.grad.copy()
+    assert relative_error(analytic, numerical_gradient(loss, net.params)) < 1e-6
+    # The held dimensions contribute free_bits each, whatever their KL.
+    plain = net.loss_and_grad(X, eps, 0.8, 0.1)
+    assert loss() - plain == pytest.approx(0.8 * 2 * free_bits - 0.8 * means[:2].sum(),
+                                           rel=1e-6)

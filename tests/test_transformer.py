@@ -367,3 +367,40 @@ def test_transform_can_return_the_posterior_standard_deviation(small):
     np.testing.assert_array_equal(Z, vae.transform(small))
     np.testing.assert_allclose(Z_std, np.exp(0.5 * log_var))
     assert Z_std.shape == Z.shape and np.all(Z_std > 0)
+
+
+@pytest.mark.parametrize("solver, first_round", [("adam", 1), ("lbfgs", 20)])
+def test_kl_warmup_starts_from_the_reconstruction_objective(small, solver,
+                                                            first_round):
+    # The KL weight is 0 at iteration 0 (for L-BFGS-B, over its first round of
+    # 20 iterations): that training is exactly training with beta = 0.
+    params = dict(n_components=2, solver=solver, random_state=0, tol=0,
+                  n_iter_no_change=10**6)
+    warm = quiet_fit(VAETransformer(kl_warmup=1000, max_iter=first_round, **params),
+                     small)
+    no_kl = quiet_fit(VAETransformer(beta=0.0, max_iter=first_round, **params), small)
+    np.testing.assert_array_equal(warm._network.params, no_kl._network.params)
+    assert warm.loss_curve_ == no_kl.loss_curve_
+    # Afterwards the weight grows and the two runs part.
+    warm = quiet_fit(VAETransformer(kl_warmup=4, max_iter=2 * first_round, **params),
+                     small)
+    no_kl = quiet_fit(VAETransformer(beta=0.0, max_iter=2 * first_round, **params),
+                      small)
+    assert warm.loss_curve_[:first_round] == no_kl.loss_curve_[:first_round]
+    assert warm.loss_curve_[first_round:] != no_kl.loss_curve_[first_round:]
+
+
+def test_free_bits_keeps_every_latent_dimension_in_use(digits):
+    X = digits[0]
+    params = dict(n_components=8, likelihood="bernoulli", solver="adam",
+                  learning_rate_init=3e-3, random_state=0)
+
+    def kl_per_dimension(vae):
+        mu, log_var = vae._network.encode(X)
+        return (-0.5 * (1 + log_var - mu**2 - np.exp(log_var))).mean(axis=0)
+
+    plain = kl_per_dimension(quiet_fit(VAETransformer(**params), X))
+    held = kl_per_dimension(quiet_fit(VAETransformer(free_bits=0.5, **params), X))
+    # Without free bits about half the dimensions collapse to the prior.
+    assert np.sum(plain > 0.1) < 8
+    assert np.all(held > 0.4)
