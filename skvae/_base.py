@@ -59,6 +59,7 @@ class BaseVAE(BaseEstimator):
         "beta": [Interval(Real, 0, None, closed="left")],
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
         "free_bits": [Interval(Real, 0, None, closed="left")],
+        "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions({"lbfgs", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -85,6 +86,7 @@ class BaseVAE(BaseEstimator):
         beta=1.0,
         kl_warmup=0,
         free_bits=0.0,
+        n_importance_samples=1,
         solver="lbfgs",
         alpha=1e-4,
         batch_size="auto",
@@ -105,6 +107,7 @@ class BaseVAE(BaseEstimator):
         self.beta = beta
         self.kl_warmup = kl_warmup
         self.free_bits = free_bits
+        self.n_importance_samples = n_importance_samples
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -170,6 +173,15 @@ class BaseVAE(BaseEstimator):
     def _fit(self, X, *, incremental):
         """Train on validated X; a fresh start unless warm or incremental."""
         hidden = self._hidden_sizes()
+        if self.n_importance_samples > 1 and (
+                self.beta != 1 or self.kl_warmup or self.free_bits):
+            raise ValueError(
+                "n_importance_samples > 1 trains on the importance-weighted bound, "
+                "which has no separate KL term to weigh: use it with beta=1, "
+                "kl_warmup=0 and free_bits=0 (got beta="
+                f"{self.beta}, kl_warmup={self.kl_warmup}, "
+                f"free_bits={self.free_bits})."
+            )
         continues = hasattr(self, "_network") if incremental else self._continues()
         if continues:
             self._check_same_architecture(hidden)
@@ -223,8 +235,7 @@ class BaseVAE(BaseEstimator):
             )
 
     def _fit_lbfgs(self, X):
-        net = self._network
-        eps = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
+        eps = np.empty(self._noise_shape(X.shape[0]), dtype=X.dtype)
         # Common random numbers: the noise is fixed within a round, so L-BFGS-B
         # sees a deterministic objective, and redrawn between rounds, so the
         # model cannot fit one particular draw (held fixed for a whole run,
@@ -234,9 +245,8 @@ class BaseVAE(BaseEstimator):
             self._rng.standard_normal(out=eps, dtype=X.dtype)
             beta = self._kl_weight()  # fixed within a round, like the noise
             run_lbfgs(
-                lambda beta=beta: net.loss_and_grad(X, eps, beta, self.alpha,
-                                                    self.free_bits),
-                net.params, net.grad, self._history,
+                lambda beta=beta: self._loss_and_grad(X, eps, beta),
+                self._network.params, self._network.grad, self._history,
                 max_iter=min(LBFGS_ROUND, n_iter_end - self._history.n_iter),
                 tol=self.tol, n_iter_no_change=self.n_iter_no_change,
                 verbose=self.verbose,
@@ -261,13 +271,13 @@ class BaseVAE(BaseEstimator):
                 stacklevel=5,
             )
             batch_size = n
-        eps_buffer = np.empty((batch_size, self.n_components), dtype=X.dtype)
+        eps_buffer = np.empty(np.prod(self._noise_shape(batch_size)), dtype=X.dtype)
 
         def loss_and_grad(batch):
-            eps = eps_buffer[: batch.shape[0]]
+            shape = self._noise_shape(batch.shape[0])
+            eps = eps_buffer[: np.prod(shape)].reshape(shape)
             rng.standard_normal(out=eps, dtype=X.dtype)
-            return net.loss_and_grad(batch, eps, self._kl_weight(), self.alpha,
-                                     self.free_bits)
+            return self._loss_and_grad(batch, eps, self._kl_weight())
 
         if self._optimizer is None or not incremental:
             self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
@@ -277,6 +287,18 @@ class BaseVAE(BaseEstimator):
             tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
             validation_score=validation_score, verbose=self.verbose,
         )
+
+    def _noise_shape(self, n_rows):
+        """One noise vector per row, or K of them for the importance-weighted bound."""
+        if self.n_importance_samples == 1:
+            return (n_rows, self.n_components)
+        return (self.n_importance_samples, n_rows, self.n_components)
+
+    def _loss_and_grad(self, X, eps, beta):
+        net = self._network
+        if self.n_importance_samples > 1:
+            return net.iwae_loss_and_grad(X, eps, self.alpha)
+        return net.loss_and_grad(X, eps, beta, self.alpha, self.free_bits)
 
     def _kl_weight(self):
         """beta, ramped up linearly over the first kl_warmup iterations."""

@@ -41,7 +41,7 @@ from ._priors import (
     standard_normal_kl_terms,
     standard_normal_log_density,
 )
-from ._variants import free_bits_kl
+from ._variants import free_bits_kl, iwae_bound
 
 # The Gaussian variance floor, as a fraction of the mean per-feature variance
 # of the training data (so that it follows the data's scale).
@@ -277,9 +277,6 @@ class VAENetwork:
             np.sum(d_var, axis=0, out=self._g_log_var_above_floor)
             self._g_log_var_above_floor *= -(var - self.var_floor) / n
         loss = -np.sum(log_px) / n + beta * kl_value
-        if alpha:
-            penalty = sum(np.dot(W.ravel(), W.ravel()) for W in self.weights)
-            loss += 0.5 * alpha * penalty / n
 
         # Decoder: d loss / d a = -(1/n) d log p / d a.
         d_output *= -1 / n
@@ -292,8 +289,62 @@ class VAENetwork:
         d_head[:, k:] = 0.5 * d_Z * eps * std + beta * kl_coef * kl_log_var
         backward(self.encoder_W, enc, d_head, self.activation,
                  self._g_encoder_W, self._g_encoder_b, input_grad=False)
-        if alpha:
-            for W, g in zip(self.weights, self._g_encoder_W + self._g_decoder_W,
-                            strict=True):
-                g += (alpha / n) * W
-        return loss
+        return loss + self._l2_penalty_and_grad(alpha, n)
+
+    def _l2_penalty_and_grad(self, alpha, n):
+        """alpha / (2 n) sum ||W||^2; adds its gradient into the weight gradients."""
+        if not alpha:
+            return 0.0
+        penalty = 0.0
+        for W, g in zip(self.weights, self._g_encoder_W + self._g_decoder_W,
+                        strict=True):
+            penalty += float(np.dot(W.ravel(), W.ravel()))
+            g += (alpha / n) * W
+        return 0.5 * alpha * penalty / n
+
+    def iwae_loss_and_grad(self, X, eps, alpha):
+        """Negative importance-weighted bound (Burda et al. 2016) and its gradient.
+
+        ``eps`` has shape (K, n_samples, k): K draws z_k = mu + std * eps_k
+        per row, log weights log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x),
+        and loss = -mean_i [logsumexp_k log w_ik - log K] + L2 penalty. The
+        gradient weights each draw's gradient of log w by softmax_k(log w).
+        """
+        K, n, k = eps.shape
+        enc = forward(self.encoder_W, self.encoder_b, X, self.activation)
+        mu, log_var = enc[-1][:, :k], enc[-1][:, k:]
+        std = np.exp(0.5 * log_var)
+        Z = mu + std * eps
+        dec = forward(self.decoder_W, self.decoder_b, Z.reshape(-1, k),
+                      self.activation)
+        output = dec[-1].reshape(K, n, self.n_features)
+        if self.likelihood == "bernoulli":
+            log_px, d_output = bernoulli_log_prob_and_grad(X, output)
+        else:
+            var = self.var
+            log_px = gaussian_log_prob(X, output, var)
+            d_output, d_var = gaussian_log_prob_grads(X, output, var)
+        log_w = (log_px + standard_normal_log_density(Z)
+                 - posterior_log_density(eps, log_var))
+        bound, weights = iwae_bound(log_w)
+        loss = -np.sum(bound) / n
+        # d loss / d log w_ik = -weights_ik / n, as a per-draw row weight.
+        row_weights = (weights / -n).astype(self.dtype, copy=False)
+        if self.likelihood == "gaussian":
+            d_var *= row_weights[..., None]
+            np.sum(d_var, axis=(0, 1), out=self._g_log_var_above_floor)
+            self._g_log_var_above_floor *= var - self.var_floor
+        d_output *= row_weights[..., None]
+        d_Z = backward(self.decoder_W, dec, d_output.reshape(K * n, -1),
+                       self.activation, self._g_decoder_W, self._g_decoder_b)
+        # log p(z) contributes -z to d log w / d z.
+        d_Z = d_Z.reshape(K, n, k) - row_weights[..., None] * Z
+        d_head = np.empty((n, 2 * k), dtype=self.dtype)
+        d_head[:, :k] = d_Z.sum(axis=0)
+        # Through z (0.5 eps std) and through -log q, whose derivative in
+        # log_var at fixed eps is +1/2 per draw.
+        d_head[:, k:] = np.sum(0.5 * d_Z * eps * std, axis=0)
+        d_head[:, k:] += 0.5 * row_weights.sum(axis=0)[:, None]
+        backward(self.encoder_W, enc, d_head, self.activation,
+                 self._g_encoder_W, self._g_encoder_b, input_grad=False)
+        return loss + self._l2_penalty_and_grad(alpha, n)

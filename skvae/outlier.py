@@ -65,6 +65,12 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         over the batch, is not penalized (Kingma et al. 2016): keeps codes
         from collapsing to the prior. 0 is the plain objective.
 
+    n_importance_samples : int, default=1
+        Noise draws per row in training. With K > 1 the objective is the
+        importance-weighted bound of Burda et al. (2016), tighter than the
+        ELBO, at K times the decoder's cost; it needs ``beta=1``,
+        ``kl_warmup=0`` and ``free_bits=0``.
+
     solver : {"lbfgs", "adam"}, default="adam"
         Optimizer; see :class:`VAETransformer`.
 
@@ -160,6 +166,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         beta=1.0,
         kl_warmup=0,
         free_bits=0.0,
+        n_importance_samples=1,
         solver="adam",
         alpha=1e-4,
         batch_size="auto",
@@ -181,6 +188,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
             beta=beta,
             kl_warmup=kl_warmup,
             free_bits=free_bits,
+            n_importance_samples=n_importance_samples,
             solver=solver,
             alpha=alpha,
             batch_size=batch_size,

@@ -61,6 +61,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
         over the batch, is not penalized (Kingma et al. 2016): keeps codes
         from collapsing to the prior. 0 is the plain objective.
 
+    n_importance_samples : int, default=1
+        Noise draws per row in training. With K > 1 the objective is the
+        importance-weighted bound of Burda et al. (2016), tighter than the
+        ELBO, at K times the decoder's cost; it needs ``beta=1``,
+        ``kl_warmup=0`` and ``free_bits=0``.
+
     solver : {"lbfgs", "adam"}, default="lbfgs"
         ``"lbfgs"``: SciPy's L-BFGS-B on the full data with the noise held
         fixed, so that the objective it sees is deterministic; good for small

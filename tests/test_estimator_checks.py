@@ -11,6 +11,8 @@ from skvae import VAEOutlierDetector, VAETransformer
         VAETransformer(solver="adam"),
         VAETransformer(solver="lbfgs", kl_warmup=30, free_bits=0.2),
         VAETransformer(solver="adam", kl_warmup=30, free_bits=0.2),
+        VAETransformer(solver="lbfgs", n_importance_samples=3),
+        VAETransformer(solver="adam", n_importance_samples=3),
         VAEOutlierDetector(),
         VAEOutlierDetector(score_type="log_likelihood", solver="lbfgs"),
         VAEOutlierDetector(score_type="reconstruction"),

@@ -151,3 +151,22 @@ def test_free_bits_gradient_matches_finite_differences(likelihood, activation):
     plain = net.loss_and_grad(X, eps, 0.8, 0.1)
     assert loss() - plain == pytest.approx(0.8 * 2 * free_bits - 0.8 * means[:2].sum(),
                                            rel=1e-6)
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "softplus"])
+@pytest.mark.parametrize("hidden", [(), (5,), (5, 4)])
+def test_iwae_gradient_matches_finite_differences(likelihood, activation, hidden):
+    net, X, rng = make_network(likelihood, activation, hidden)
+    eps = rng.standard_normal((3, X.shape[0], net.n_components))
+    loss = lambda: net.iwae_loss_and_grad(X, eps, alpha=0.3)  # noqa: E731
+    loss()
+    analytic = net.grad.copy()
+    assert relative_error(analytic, numerical_gradient(loss, net.params)) < 1e-6
+
+
+def test_iwae_loss_is_minus_the_mean_importance_weighted_bound():
+    net, X, rng = make_network("bernoulli", "relu", (5,))
+    eps = rng.standard_normal((4, X.shape[0], net.n_components))
+    np.testing.assert_allclose(net.iwae_loss_and_grad(X, eps, alpha=0.0),
+                               -net.log_likelihood(X, eps).mean(), rtol=1e-12)

@@ -404,3 +404,19 @@ def test_free_bits_keeps_every_latent_dimension_in_use(digits):
     # Without free bits about half the dimensions collapse to the prior.
     assert np.sum(plain > 0.1) < 8
     assert np.all(held > 0.4)
+
+
+@pytest.mark.parametrize("params", [{"beta": 2.0}, {"kl_warmup": 5},
+                                    {"free_bits": 0.1}])
+def test_importance_weighted_training_refuses_kl_options(small, params):
+    with pytest.raises(ValueError, match="no separate KL term"):
+        VAETransformer(n_importance_samples=3, **params).fit(small)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_importance_weighted_training_records_the_bound(small, solver):
+    vae = quiet_fit(VAETransformer(2, n_importance_samples=4, solver=solver,
+                                   random_state=0, max_iter=5), small)
+    assert len(vae.loss_curve_) == vae.n_iter_ == 5
+    assert np.all(np.isfinite(vae.loss_curve_))
+    assert vae.loss_curve_[-1] < vae.loss_curve_[0]
