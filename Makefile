@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_quality.py
 	cd benchmarks && ../$(PY) bench_inference.py
 	cd benchmarks && ../$(PY) bench_anomaly.py
+	cd benchmarks && ../$(PY) bench_variants.py
 
 # Sphinx with warnings as errors; the gallery runs every example.
 docs: $(VENV)/.installed-docs
