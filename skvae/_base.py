@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
+from ._flow import AutoregressiveFlowPrior
 from ._objective import VAENetwork
 from ._solvers import Adam, History, run_adam, run_lbfgs
 from ._variants import kl_weight
@@ -60,6 +61,11 @@ class BaseVAE(BaseEstimator):
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
         "free_bits": [Interval(Real, 0, None, closed="left")],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        "prior": [StrOptions({"normal", "flow"})],
+        "n_flow_layers": [Interval(Integral, 1, None, closed="left")],
+        "flow_hidden_layer_sizes": [
+            "array-like", Interval(Integral, 1, None, closed="left")
+        ],
         "solver": [StrOptions({"lbfgs", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -87,6 +93,9 @@ class BaseVAE(BaseEstimator):
         kl_warmup=0,
         free_bits=0.0,
         n_importance_samples=1,
+        prior="normal",
+        n_flow_layers=2,
+        flow_hidden_layer_sizes=(32,),
         solver="lbfgs",
         alpha=1e-4,
         batch_size="auto",
@@ -108,6 +117,9 @@ class BaseVAE(BaseEstimator):
         self.kl_warmup = kl_warmup
         self.free_bits = free_bits
         self.n_importance_samples = n_importance_samples
+        self.prior = prior
+        self.n_flow_layers = n_flow_layers
+        self.flow_hidden_layer_sizes = flow_hidden_layer_sizes
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -129,15 +141,24 @@ class BaseVAE(BaseEstimator):
 
     # -- validation ----------------------------------------------------------
 
-    def _hidden_sizes(self):
-        sizes = np.atleast_1d(self.hidden_layer_sizes)
+    def _hidden_sizes(self, name="hidden_layer_sizes"):
+        value = getattr(self, name)
+        sizes = np.atleast_1d(value)
         if sizes.ndim != 1 or (sizes.size and (
                 not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1))):
             raise ValueError(
-                "hidden_layer_sizes must be a positive int or a sequence of "
-                f"positive ints, got {self.hidden_layer_sizes!r}."
+                f"{name} must be a positive int or a sequence of positive ints, "
+                f"got {value!r}."
             )
         return tuple(int(s) for s in sizes)
+
+    def _architecture(self):
+        """What warm_start and partial_fit must find unchanged."""
+        flow = None
+        if self.prior == "flow":
+            flow = (self.n_flow_layers, self._hidden_sizes("flow_hidden_layer_sizes"))
+        return (self.n_components, self._hidden_sizes(), self.activation,
+                self.likelihood, flow)
 
     def _validate_X(self, X, *, reset):
         """Check X like scikit-learn does, plus the likelihood's support."""
@@ -184,7 +205,7 @@ class BaseVAE(BaseEstimator):
             )
         continues = hasattr(self, "_network") if incremental else self._continues()
         if continues:
-            self._check_same_architecture(hidden)
+            self._check_same_architecture()
             X = self._as_network_dtype(X)
         else:
             self._initialize(X, hidden)
@@ -210,8 +231,14 @@ class BaseVAE(BaseEstimator):
         # One NumPy Generator for all noise and shuffling: fast draws straight
         # into float32 or float64 buffers.
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+        flow = None
+        if self.prior == "flow":
+            flow = AutoregressiveFlowPrior(
+                self.n_components, self.n_flow_layers,
+                self._hidden_sizes("flow_hidden_layer_sizes"), self.activation)
         self._network = VAENetwork(X.shape[1], self.n_components, hidden,
-                                   self.activation, self.likelihood, X.dtype)
+                                   self.activation, self.likelihood, X.dtype, flow)
+        self._fitted_architecture = self._architecture()
         self._network.initialize(X, self._rng)
         sobol = qmc.Sobol(self.n_components, scramble=True, seed=self._rng)
         uniform = np.clip(sobol.random(N_SCORE_DRAWS), 1e-12, 1 - 1e-12)
@@ -221,17 +248,14 @@ class BaseVAE(BaseEstimator):
         self._optimizer = None
         self._n_features_out = self.n_components
 
-    def _check_same_architecture(self, hidden):
-        net = self._network
-        now = (self.n_components, hidden, self.activation, self.likelihood)
-        then = (net.n_components, net.hidden_layer_sizes, net.activation,
-                net.likelihood)
+    def _check_same_architecture(self):
+        now, then = self._architecture(), self._fitted_architecture
         if now != then:
             raise ValueError(
                 "warm_start and partial_fit continue training the fitted network, "
-                "so n_components, hidden_layer_sizes, activation and likelihood "
-                f"must stay as they were: fitted with {then}, now {now}. "
-                "Set warm_start=False to train a new network."
+                "so n_components, hidden_layer_sizes, activation, likelihood and "
+                "the flow prior's settings must stay as they were: fitted with "
+                f"{then}, now {now}. Set warm_start=False to train a new network."
             )
 
     def _fit_lbfgs(self, X):
@@ -385,8 +409,9 @@ class BaseVAE(BaseEstimator):
     def _sample(self, n_samples, random_state):
         check_is_fitted(self)
         rng = check_random_state(random_state)
-        Z = rng.standard_normal((n_samples, self.n_components))
-        return self._inverse_transform(Z.astype(self._network.dtype))
+        eps = rng.standard_normal((n_samples, self.n_components))
+        Z = self._network.sample_prior(eps.astype(self._network.dtype))
+        return self._inverse_transform(Z)
 
 
 def _read_only(arrays):

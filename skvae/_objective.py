@@ -74,7 +74,7 @@ class VAENetwork:
     """
 
     def __init__(self, n_features, n_components, hidden_layer_sizes, activation,
-                 likelihood, dtype):
+                 likelihood, dtype, flow=None):
         self.n_features = n_features
         self.n_components = n_components
         self.hidden_layer_sizes = tuple(hidden_layer_sizes)
@@ -82,6 +82,8 @@ class VAENetwork:
         self.likelihood = likelihood
         self.dtype = np.dtype(dtype)
         self.var_floor = 0.0
+        # A learned autoregressive-flow prior (skvae._flow) or None for N(0, I).
+        self.flow = flow
 
         encoder = [n_features, *self.hidden_layer_sizes, 2 * n_components]
         decoder = [n_components, *reversed(self.hidden_layer_sizes), n_features]
@@ -93,6 +95,8 @@ class VAENetwork:
                            (f"{part}.b{i}", (fan_out,))]
         if likelihood == "gaussian":
             shapes.append(("decoder.log_var_above_floor", (n_features,)))
+        if flow is not None:
+            shapes += flow.shapes()
         self.layout = Layout(shapes)
         self.params = np.zeros(self.layout.size, dtype=self.dtype)
         self.grad = np.zeros(self.layout.size, dtype=self.dtype)
@@ -114,11 +118,21 @@ class VAENetwork:
         self._g_decoder_b = [g[f"decoder.b{i}"] for i in layers]
         self._log_var_above_floor = p.get("decoder.log_var_above_floor")
         self._g_log_var_above_floor = g.get("decoder.log_var_above_floor")
+        self._flow_P = self._flow_G = None
+        if self.flow is not None:
+            self._flow_P, self._flow_G = self.flow.params(p), self.flow.params(g)
+        self.weights = self.encoder_W + self.decoder_W
+        self._weight_grads = self._g_encoder_W + self._g_decoder_W
+        if self.flow is not None:
+            for P, G in zip(self._flow_P, self._flow_G, strict=True):
+                self.weights += P.W
+                self._weight_grads += G.W
 
     _VIEW_ATTRIBUTES = (
         "encoder_W", "encoder_b", "decoder_W", "decoder_b",
         "_g_encoder_W", "_g_encoder_b", "_g_decoder_W", "_g_decoder_b",
-        "_log_var_above_floor", "_g_log_var_above_floor",
+        "_log_var_above_floor", "_g_log_var_above_floor", "_flow_P", "_flow_G",
+        "weights", "_weight_grads",
     )
 
     def __getstate__(self):
@@ -136,15 +150,10 @@ class VAENetwork:
         """A copy of this network with parameters cast to ``dtype``."""
         new = VAENetwork(self.n_features, self.n_components,
                          self.hidden_layer_sizes, self.activation,
-                         self.likelihood, dtype)
+                         self.likelihood, dtype, self.flow)
         new.params[...] = self.params
         new.var_floor = self.var_floor
         return new
-
-    @property
-    def weights(self):
-        """Every weight matrix (the arrays the L2 penalty applies to)."""
-        return self.encoder_W + self.decoder_W
 
     @property
     def var(self):
@@ -173,6 +182,8 @@ class VAENetwork:
             self.var_floor = max(VAR_FLOOR_FRACTION * float(var.mean()), 1e-12)
             self.decoder_b[-1][...] = mean
             self._log_var_above_floor[...] = np.log(var + self.var_floor)
+        if self.flow is not None:
+            self.flow.initialize(self._flow_P, rng)  # starts as N(0, I)
 
     # -- forward computations ------------------------------------------------
 
@@ -211,14 +222,41 @@ class VAENetwork:
         log_px = self.log_prob(X, output.reshape(*Z.shape[:2], self.n_features))
         return mu, log_var, Z, log_px
 
+    def prior_log_density(self, Z):
+        """log p(z) over the last axis: N(0, I), or the flow prior."""
+        if self.flow is None:
+            return standard_normal_log_density(Z)
+        return self.flow.log_prob(self._flow_P, Z)
+
+    def sample_prior(self, eps):
+        """Codes drawn from the prior, given standard normal noise (n, k)."""
+        if self.flow is None:
+            return eps
+        return self.flow.sample(self._flow_P, eps)
+
     def elbo(self, X, eps, beta=1.0):
         """Per-sample ELBO, averaging log p(x|z) over the noise draws ``eps``.
 
         ``eps`` of shape (n_draws, n_samples, k) gives each row its own noise;
-        shape (n_draws, 1, k) shares the same draws across rows.
+        shape (n_draws, 1, k) shares the same draws across rows. The KL term
+        is analytic for the N(0, I) prior, and averaged over the same draws
+        (log q - log p) for the flow prior.
         """
-        mu, log_var, _, log_px = self._decode_draws(X, eps)
-        return log_px.mean(axis=0) - beta * standard_normal_kl(mu, log_var)
+        log_px, kl = self._elbo_terms(X, eps)
+        return log_px - beta * kl
+
+    def kl(self, X, eps):
+        """Per-sample KL(q(z|x) || p(z)); Monte Carlo over ``eps`` for a flow."""
+        return self._elbo_terms(X, eps)[1]
+
+    def _elbo_terms(self, X, eps):
+        mu, log_var, Z, log_px = self._decode_draws(X, eps)
+        if self.flow is None:
+            kl = standard_normal_kl(mu, log_var)
+        else:
+            kl = np.mean(posterior_log_density(eps, log_var)
+                         - self.prior_log_density(Z), axis=0)
+        return log_px.mean(axis=0), kl
 
     def log_likelihood(self, X, eps):
         """Importance-weighted estimate of log p(x), one per row.
@@ -227,7 +265,7 @@ class VAENetwork:
         the noise ``eps`` of shape (K, n_samples, k), computed with logsumexp.
         """
         _, log_var, Z, log_px = self._decode_draws(X, eps)
-        log_w = (log_px + standard_normal_log_density(Z)
+        log_w = (log_px + self.prior_log_density(Z)
                  - posterior_log_density(eps, log_var))
         return logsumexp(log_w, axis=0) - math.log(eps.shape[0])
 
@@ -261,8 +299,14 @@ class VAENetwork:
         dec = forward(self.decoder_W, self.decoder_b, Z, self.activation)
         output = dec[-1]
 
-        # The KL term and d(KL term)/d(KL_ik): 1/n, or free bits' active mask.
-        kl_terms = standard_normal_kl_terms(mu, log_var)
+        # The KL term and d(KL term)/d(KL): 1/n, or free bits' active mask.
+        # For N(0, I) the KL is analytic per dimension; for the flow prior it
+        # is the one-draw estimate log q(z|x) - log p(z), a single group.
+        if self.flow is None:
+            kl_terms = standard_normal_kl_terms(mu, log_var)
+        else:
+            kl_terms = (posterior_log_density(eps, log_var)
+                        - self.prior_log_density(Z))[:, None]
         if free_bits:
             kl_value, kl_coef = free_bits_kl(kl_terms, free_bits)
         else:
@@ -283,10 +327,19 @@ class VAENetwork:
         d_Z = backward(self.decoder_W, dec, d_output, self.activation,
                        self._g_decoder_W, self._g_decoder_b)
         # Encoder heads, through z = mu + std * eps and the KL term.
-        kl_mu, kl_log_var = standard_normal_kl_grads(mu, log_var)
         d_head = np.empty((n, 2 * k), dtype=self.dtype)
-        d_head[:, :k] = d_Z + beta * kl_coef * kl_mu
-        d_head[:, k:] = 0.5 * d_Z * eps * std + beta * kl_coef * kl_log_var
+        if self.flow is None:
+            kl_mu, kl_log_var = standard_normal_kl_grads(mu, log_var)
+            d_head[:, :k] = d_Z + beta * kl_coef * kl_mu
+            d_head[:, k:] = 0.5 * d_Z * eps * std + beta * kl_coef * kl_log_var
+        else:
+            # -log p(z) reaches z (and the flow's parameters); log q at fixed
+            # eps contributes -1/2 per dimension to d/d log_var.
+            coef = np.broadcast_to(kl_coef, (n, 1)).astype(self.dtype)
+            d_Z += self.flow.log_prob_and_backward(
+                self._flow_P, self._flow_G, Z, -beta * coef[:, 0])[1]
+            d_head[:, :k] = d_Z
+            d_head[:, k:] = 0.5 * d_Z * eps * std - 0.5 * beta * coef
         backward(self.encoder_W, enc, d_head, self.activation,
                  self._g_encoder_W, self._g_encoder_b, input_grad=False)
         return loss + self._l2_penalty_and_grad(alpha, n)
@@ -296,8 +349,7 @@ class VAENetwork:
         if not alpha:
             return 0.0
         penalty = 0.0
-        for W, g in zip(self.weights, self._g_encoder_W + self._g_decoder_W,
-                        strict=True):
+        for W, g in zip(self.weights, self._weight_grads, strict=True):
             penalty += float(np.dot(W.ravel(), W.ravel()))
             g += (alpha / n) * W
         return 0.5 * alpha * penalty / n
@@ -324,7 +376,7 @@ class VAENetwork:
             var = self.var
             log_px = gaussian_log_prob(X, output, var)
             d_output, d_var = gaussian_log_prob_grads(X, output, var)
-        log_w = (log_px + standard_normal_log_density(Z)
+        log_w = (log_px + self.prior_log_density(Z)
                  - posterior_log_density(eps, log_var))
         bound, weights = iwae_bound(log_w)
         loss = -np.sum(bound) / n
@@ -337,8 +389,13 @@ class VAENetwork:
         d_output *= row_weights[..., None]
         d_Z = backward(self.decoder_W, dec, d_output.reshape(K * n, -1),
                        self.activation, self._g_decoder_W, self._g_decoder_b)
-        # log p(z) contributes -z to d log w / d z.
-        d_Z = d_Z.reshape(K, n, k) - row_weights[..., None] * Z
+        d_Z = d_Z.reshape(K, n, k)
+        if self.flow is None:  # log N(z; 0, I) contributes -z to d log w / d z
+            d_Z -= row_weights[..., None] * Z
+        else:
+            d_Z += self.flow.log_prob_and_backward(
+                self._flow_P, self._flow_G, Z.reshape(-1, k),
+                row_weights.ravel())[1].reshape(K, n, k)
         d_head = np.empty((n, 2 * k), dtype=self.dtype)
         d_head[:, :k] = d_Z.sum(axis=0)
         # Through z (0.5 eps std) and through -log q, whose derivative in

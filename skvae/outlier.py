@@ -71,6 +71,19 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         ELBO, at K times the decoder's cost; it needs ``beta=1``,
         ``kl_warmup=0`` and ``free_bits=0``.
 
+    prior : {"normal", "flow"}, default="normal"
+        The prior p(z): the standard normal, or a learned autoregressive-flow
+        prior (Chen et al. 2017): ``n_flow_layers`` MADE-style affine
+        autoregressive transforms of N(0, I). Its density takes one pass per
+        layer; :meth:`sample` draws sequentially, ``n_components`` passes per
+        layer. With it the KL term is estimated by Monte Carlo.
+
+    n_flow_layers : int, default=2
+        Affine autoregressive layers of the flow prior.
+
+    flow_hidden_layer_sizes : int or tuple of int, default=(32,)
+        Hidden layer sizes of each flow layer's MADE.
+
     solver : {"lbfgs", "adam"}, default="adam"
         Optimizer; see :class:`VAETransformer`.
 
@@ -167,6 +180,9 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         kl_warmup=0,
         free_bits=0.0,
         n_importance_samples=1,
+        prior="normal",
+        n_flow_layers=2,
+        flow_hidden_layer_sizes=(32,),
         solver="adam",
         alpha=1e-4,
         batch_size="auto",
@@ -189,6 +205,9 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
             kl_warmup=kl_warmup,
             free_bits=free_bits,
             n_importance_samples=n_importance_samples,
+            prior=prior,
+            n_flow_layers=n_flow_layers,
+            flow_hidden_layer_sizes=flow_hidden_layer_sizes,
             solver=solver,
             alpha=alpha,
             batch_size=batch_size,

@@ -67,6 +67,19 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
         ELBO, at K times the decoder's cost; it needs ``beta=1``,
         ``kl_warmup=0`` and ``free_bits=0``.
 
+    prior : {"normal", "flow"}, default="normal"
+        The prior p(z): the standard normal, or a learned autoregressive-flow
+        prior (Chen et al. 2017): ``n_flow_layers`` MADE-style affine
+        autoregressive transforms of N(0, I). Its density takes one pass per
+        layer; :meth:`sample` draws sequentially, ``n_components`` passes per
+        layer. With it the KL term is estimated by Monte Carlo.
+
+    n_flow_layers : int, default=2
+        Affine autoregressive layers of the flow prior.
+
+    flow_hidden_layer_sizes : int or tuple of int, default=(32,)
+        Hidden layer sizes of each flow layer's MADE.
+
     solver : {"lbfgs", "adam"}, default="lbfgs"
         ``"lbfgs"``: SciPy's L-BFGS-B on the full data with the noise held
         fixed, so that the objective it sees is deterministic; good for small

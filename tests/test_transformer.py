@@ -420,3 +420,27 @@ def test_importance_weighted_training_records_the_bound(small, solver):
     assert len(vae.loss_curve_) == vae.n_iter_ == 5
     assert np.all(np.isfinite(vae.loss_curve_))
     assert vae.loss_curve_[-1] < vae.loss_curve_[0]
+
+
+def test_flow_prior_round_trips_and_samples_from_the_learned_prior(small):
+    vae = quiet_fit(VAETransformer(2, prior="flow", random_state=0, max_iter=30),
+                    small)
+    restored = pickle.loads(pickle.dumps(vae))
+    np.testing.assert_array_equal(restored.score_samples(small),
+                                  vae.score_samples(small))
+    np.testing.assert_array_equal(restored.sample(5, random_state=0),
+                                  vae.sample(5, random_state=0))
+    # sample() decodes flow samples, not raw N(0, I) draws.
+    eps = np.random.RandomState(0).standard_normal((5, 2))
+    assert not np.allclose(vae.sample(5, random_state=0), vae.inverse_transform(eps))
+    net = restored._network  # the flow's weights are still views of the buffer
+    assert np.shares_memory(net._flow_P[0].W[0], net.params)
+
+
+def test_warm_start_refuses_a_changed_prior(small):
+    vae = quiet_fit(VAETransformer(2, warm_start=True, max_iter=2), small)
+    vae.set_params(prior="flow")
+    with pytest.raises(ValueError, match="flow prior's settings"):
+        vae.fit(small)
+    with pytest.raises(ValueError, match="flow_hidden_layer_sizes must be"):
+        VAETransformer(prior="flow", flow_hidden_layer_sizes=(4, 0)).fit(small)
