@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
 from ._flow import AutoregressiveFlowPrior
+from ._made import AutoregressiveDecoder
 from ._objective import VAENetwork
 from ._solvers import Adam, History, run_adam, run_lbfgs
 from ._variants import kl_weight
@@ -62,6 +63,8 @@ class BaseVAE(BaseEstimator):
         "free_bits": [Interval(Real, 0, None, closed="left")],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "prior": [StrOptions({"normal", "flow"})],
+        "decoder": [StrOptions({"mlp", "autoregressive"})],
+        "window": [Interval(Integral, 1, None, closed="left"), None],
         "n_flow_layers": [Interval(Integral, 1, None, closed="left")],
         "flow_hidden_layer_sizes": [
             "array-like", Interval(Integral, 1, None, closed="left")
@@ -96,6 +99,8 @@ class BaseVAE(BaseEstimator):
         prior="normal",
         n_flow_layers=2,
         flow_hidden_layer_sizes=(32,),
+        decoder="mlp",
+        window=None,
         solver="lbfgs",
         alpha=1e-4,
         batch_size="auto",
@@ -120,6 +125,8 @@ class BaseVAE(BaseEstimator):
         self.prior = prior
         self.n_flow_layers = n_flow_layers
         self.flow_hidden_layer_sizes = flow_hidden_layer_sizes
+        self.decoder = decoder
+        self.window = window
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -157,8 +164,9 @@ class BaseVAE(BaseEstimator):
         flow = None
         if self.prior == "flow":
             flow = (self.n_flow_layers, self._hidden_sizes("flow_hidden_layer_sizes"))
+        decoder = (self.decoder, self.window if self.decoder != "mlp" else None)
         return (self.n_components, self._hidden_sizes(), self.activation,
-                self.likelihood, flow)
+                self.likelihood, flow, decoder)
 
     def _validate_X(self, X, *, reset):
         """Check X like scikit-learn does, plus the likelihood's support."""
@@ -236,8 +244,14 @@ class BaseVAE(BaseEstimator):
             flow = AutoregressiveFlowPrior(
                 self.n_components, self.n_flow_layers,
                 self._hidden_sizes("flow_hidden_layer_sizes"), self.activation)
+        ar_decoder = None
+        if self.decoder == "autoregressive":
+            ar_decoder = AutoregressiveDecoder(
+                X.shape[1], self.n_components, tuple(reversed(hidden)),
+                self.activation, self.likelihood, window=self.window)
         self._network = VAENetwork(X.shape[1], self.n_components, hidden,
-                                   self.activation, self.likelihood, X.dtype, flow)
+                                   self.activation, self.likelihood, X.dtype, flow,
+                                   ar_decoder)
         self._fitted_architecture = self._architecture()
         self._network.initialize(X, self._rng)
         sobol = qmc.Sobol(self.n_components, scramble=True, seed=self._rng)
@@ -253,8 +267,9 @@ class BaseVAE(BaseEstimator):
         if now != then:
             raise ValueError(
                 "warm_start and partial_fit continue training the fitted network, "
-                "so n_components, hidden_layer_sizes, activation, likelihood and "
-                "the flow prior's settings must stay as they were: fitted with "
+                "so n_components, hidden_layer_sizes, activation, likelihood, "
+                "the flow prior's and the decoder's settings must stay as they "
+                "were: fitted with "
                 f"{then}, now {now}. Set warm_start=False to train a new network."
             )
 
@@ -403,7 +418,7 @@ class BaseVAE(BaseEstimator):
 
     def _inverse_transform(self, Z):
         net = self._network
-        return self._map_rows(lambda z: net.decoder_mean(net.decode(z)), Z,
+        return self._map_rows(net.decoded_mean, Z,
                               n_columns=net.n_features)
 
     def _sample(self, n_samples, random_state):

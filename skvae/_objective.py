@@ -74,7 +74,7 @@ class VAENetwork:
     """
 
     def __init__(self, n_features, n_components, hidden_layer_sizes, activation,
-                 likelihood, dtype, flow=None):
+                 likelihood, dtype, flow=None, ar_decoder=None):
         self.n_features = n_features
         self.n_components = n_components
         self.hidden_layer_sizes = tuple(hidden_layer_sizes)
@@ -84,16 +84,22 @@ class VAENetwork:
         self.var_floor = 0.0
         # A learned autoregressive-flow prior (skvae._flow) or None for N(0, I).
         self.flow = flow
+        # An autoregressive decoder (skvae._made) or None for the MLP decoder.
+        self.ar_decoder = ar_decoder
 
         encoder = [n_features, *self.hidden_layer_sizes, 2 * n_components]
         decoder = [n_components, *reversed(self.hidden_layer_sizes), n_features]
         self.n_layers = len(encoder) - 1
         shapes = []
-        for part, sizes in (("encoder", encoder), ("decoder", decoder)):
+        parts = [("encoder", encoder)] + ([("decoder", decoder)] if ar_decoder is None
+                                          else [])
+        for part, sizes in parts:
             for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
                 shapes += [(f"{part}.W{i}", (fan_in, fan_out)),
                            (f"{part}.b{i}", (fan_out,))]
-        if likelihood == "gaussian":
+        if ar_decoder is not None:  # same names: decoder.W{i}, .b{i}, log-variance
+            shapes += ar_decoder.shapes()
+        elif likelihood == "gaussian":
             shapes.append(("decoder.log_var_above_floor", (n_features,)))
         if flow is not None:
             shapes += flow.shapes()
@@ -118,6 +124,10 @@ class VAENetwork:
         self._g_decoder_b = [g[f"decoder.b{i}"] for i in layers]
         self._log_var_above_floor = p.get("decoder.log_var_above_floor")
         self._g_log_var_above_floor = g.get("decoder.log_var_above_floor")
+        self._ar_P = self._ar_G = None
+        if self.ar_decoder is not None:
+            self._ar_P = self.ar_decoder.params(p)
+            self._ar_G = self.ar_decoder.params(g)
         self._flow_P = self._flow_G = None
         if self.flow is not None:
             self._flow_P, self._flow_G = self.flow.params(p), self.flow.params(g)
@@ -132,7 +142,7 @@ class VAENetwork:
         "encoder_W", "encoder_b", "decoder_W", "decoder_b",
         "_g_encoder_W", "_g_encoder_b", "_g_decoder_W", "_g_decoder_b",
         "_log_var_above_floor", "_g_log_var_above_floor", "_flow_P", "_flow_G",
-        "weights", "_weight_grads",
+        "_ar_P", "_ar_G", "weights", "_weight_grads",
     )
 
     def __getstate__(self):
@@ -150,7 +160,7 @@ class VAENetwork:
         """A copy of this network with parameters cast to ``dtype``."""
         new = VAENetwork(self.n_features, self.n_components,
                          self.hidden_layer_sizes, self.activation,
-                         self.likelihood, dtype, self.flow)
+                         self.likelihood, dtype, self.flow, self.ar_decoder)
         new.params[...] = self.params
         new.var_floor = self.var_floor
         return new
@@ -169,18 +179,22 @@ class VAENetwork:
         bias (the data mean, or its logit) and, for the Gaussian likelihood,
         the variance (the data's per-feature variance plus the floor).
         """
-        for Ws, bs in ((self.encoder_W, self.encoder_b),
-                       (self.decoder_W, self.decoder_b)):
+        mlps = [(self.encoder_W, self.encoder_b)]
+        if self.ar_decoder is None:
+            mlps.append((self.decoder_W, self.decoder_b))
+        for Ws, bs in mlps:
             for W, b in zip(Ws, bs, strict=True):
                 W[...] = glorot_uniform(rng, *W.shape, self.activation, self.dtype)
                 b[...] = 0
-        mean = X.mean(axis=0)
-        if self.likelihood == "bernoulli":
-            self.decoder_b[-1][...] = logit(np.clip(mean, 1e-3, 1 - 1e-3))
+        if self.ar_decoder is not None:
+            self.ar_decoder.initialize(self._ar_P, X, rng)
+            self.var_floor = self.ar_decoder.var_floor
+        elif self.likelihood == "bernoulli":
+            self.decoder_b[-1][...] = logit(np.clip(X.mean(axis=0), 1e-3, 1 - 1e-3))
         else:
             var = X.var(axis=0)
             self.var_floor = max(VAR_FLOOR_FRACTION * float(var.mean()), 1e-12)
-            self.decoder_b[-1][...] = mean
+            self.decoder_b[-1][...] = X.mean(axis=0)
             self._log_var_above_floor[...] = np.log(var + self.var_floor)
         if self.flow is not None:
             self.flow.initialize(self._flow_P, rng)  # starts as N(0, I)
@@ -194,8 +208,46 @@ class VAENetwork:
         return out[:, :k], out[:, k:]
 
     def decode(self, Z):
-        """Decoder output a(z): logits (Bernoulli) or means (Gaussian)."""
+        """MLP decoder output a(z): logits (Bernoulli) or means (Gaussian)."""
         return forward(self.decoder_W, self.decoder_b, Z, self.activation)[-1]
+
+    def decoded_mean(self, Z):
+        """What the decoder makes of codes Z: E[x | z] for the MLP decoder; for
+        the autoregressive one, each feature's conditional mean given the
+        features generated before it (n_features sequential steps)."""
+        if self.ar_decoder is not None:
+            return self.ar_decoder.generate(self._ar_P, Z)
+        return self.decoder_mean(self.decode(Z))
+
+    def log_prob_given_codes(self, X, Z):
+        """log p(x | z) for codes Z of shape (..., n_samples, k), in one pass."""
+        if self.ar_decoder is not None:
+            return self.ar_decoder.log_prob(self._ar_P, X, Z)
+        output = self.decode(Z.reshape(-1, self.n_components))
+        return self.log_prob(X, output.reshape(*Z.shape[:-1], self.n_features))
+
+    def _log_prob_and_backward(self, X, Z, row_weights):
+        """log p(x_i | z_i) per row, and the gradient of sum_i w_i log p(x_i | z_i).
+
+        Writes the decoder's parameter gradients and returns d/dZ.
+        """
+        if self.ar_decoder is not None:
+            return self.ar_decoder.log_prob_and_backward(
+                self._ar_P, self._ar_G, X, Z, row_weights)
+        dec = forward(self.decoder_W, self.decoder_b, Z, self.activation)
+        if self.likelihood == "bernoulli":
+            log_px, d_output = bernoulli_log_prob_and_grad(X, dec[-1])
+        else:
+            var = self.var
+            log_px = gaussian_log_prob(X, dec[-1], var)
+            d_output, d_var = gaussian_log_prob_grads(X, dec[-1], var)
+            # d/ds_j = sum_i w_i d log p_i / d var_j * exp(s_j)
+            np.dot(row_weights, d_var, out=self._g_log_var_above_floor)
+            self._g_log_var_above_floor *= var - self.var_floor
+        d_output *= row_weights[:, None]
+        d_Z = backward(self.decoder_W, dec, d_output, self.activation,
+                       self._g_decoder_W, self._g_decoder_b)
+        return log_px, d_Z
 
     def decoder_mean(self, output):
         """E[x | z] from the decoder output."""
@@ -218,9 +270,7 @@ class VAENetwork:
         """
         mu, log_var = self.encode(X)
         Z = mu + np.exp(0.5 * log_var) * eps
-        output = self.decode(Z.reshape(-1, self.n_components))
-        log_px = self.log_prob(X, output.reshape(*Z.shape[:2], self.n_features))
-        return mu, log_var, Z, log_px
+        return mu, log_var, Z, self.log_prob_given_codes(X, Z)
 
     def prior_log_density(self, Z):
         """log p(z) over the last axis: N(0, I), or the flow prior."""
@@ -276,7 +326,10 @@ class VAENetwork:
         cross-entropy for the Bernoulli likelihood.
         """
         mu, _ = self.encode(X)
-        output = self.decode(mu)
+        if self.ar_decoder is not None:  # teacher-forced: given the true x_<j
+            output = self.ar_decoder.output(self._ar_P, X, mu)
+        else:
+            output = self.decode(mu)
         if self.likelihood == "bernoulli":
             return -bernoulli_log_prob(X, output)
         return np.sum((X - output) ** 2, axis=1)
@@ -296,8 +349,9 @@ class VAENetwork:
         mu, log_var = enc[-1][:, :k], enc[-1][:, k:]
         std = np.exp(0.5 * log_var)
         Z = mu + std * eps
-        dec = forward(self.decoder_W, self.decoder_b, Z, self.activation)
-        output = dec[-1]
+        # Decoder: d loss / d log p(x_i | z_i) = -1/n.
+        log_px, d_Z = self._log_prob_and_backward(
+            X, Z, np.full(n, -1 / n, dtype=self.dtype))
 
         # The KL term and d(KL term)/d(KL): 1/n, or free bits' active mask.
         # For N(0, I) the KL is analytic per dimension; for the flow prior it
@@ -311,21 +365,8 @@ class VAENetwork:
             kl_value, kl_coef = free_bits_kl(kl_terms, free_bits)
         else:
             kl_value, kl_coef = np.sum(kl_terms) / n, 1 / n
-        if self.likelihood == "bernoulli":
-            log_px, d_output = bernoulli_log_prob_and_grad(X, output)
-        else:
-            var = self.var
-            log_px = gaussian_log_prob(X, output, var)
-            d_output, d_var = gaussian_log_prob_grads(X, output, var)
-            # d loss / d s = -(1/n) sum_i d log p_i / d var * exp(s)
-            np.sum(d_var, axis=0, out=self._g_log_var_above_floor)
-            self._g_log_var_above_floor *= -(var - self.var_floor) / n
         loss = -np.sum(log_px) / n + beta * kl_value
 
-        # Decoder: d loss / d a = -(1/n) d log p / d a.
-        d_output *= -1 / n
-        d_Z = backward(self.decoder_W, dec, d_output, self.activation,
-                       self._g_decoder_W, self._g_decoder_b)
         # Encoder heads, through z = mu + std * eps and the KL term.
         d_head = np.empty((n, 2 * k), dtype=self.dtype)
         if self.flow is None:
@@ -367,28 +408,17 @@ class VAENetwork:
         mu, log_var = enc[-1][:, :k], enc[-1][:, k:]
         std = np.exp(0.5 * log_var)
         Z = mu + std * eps
-        dec = forward(self.decoder_W, self.decoder_b, Z.reshape(-1, k),
-                      self.activation)
-        output = dec[-1].reshape(K, n, self.n_features)
-        if self.likelihood == "bernoulli":
-            log_px, d_output = bernoulli_log_prob_and_grad(X, output)
-        else:
-            var = self.var
-            log_px = gaussian_log_prob(X, output, var)
-            d_output, d_var = gaussian_log_prob_grads(X, output, var)
+        X_draws = np.broadcast_to(X, (K, n, self.n_features)).reshape(K * n, -1)
+        # The draws' weights in the gradient need log w first: a forward pass,
+        # then the backward pass with d loss / d log w_ik = -weights_ik / n.
+        log_px = self.log_prob_given_codes(X, Z)
         log_w = (log_px + self.prior_log_density(Z)
                  - posterior_log_density(eps, log_var))
         bound, weights = iwae_bound(log_w)
         loss = -np.sum(bound) / n
-        # d loss / d log w_ik = -weights_ik / n, as a per-draw row weight.
         row_weights = (weights / -n).astype(self.dtype, copy=False)
-        if self.likelihood == "gaussian":
-            d_var *= row_weights[..., None]
-            np.sum(d_var, axis=(0, 1), out=self._g_log_var_above_floor)
-            self._g_log_var_above_floor *= var - self.var_floor
-        d_output *= row_weights[..., None]
-        d_Z = backward(self.decoder_W, dec, d_output.reshape(K * n, -1),
-                       self.activation, self._g_decoder_W, self._g_decoder_b)
+        _, d_Z = self._log_prob_and_backward(X_draws, Z.reshape(K * n, k),
+                                             row_weights.ravel())
         d_Z = d_Z.reshape(K, n, k)
         if self.flow is None:  # log N(z; 0, I) contributes -z to d log w / d z
             d_Z -= row_weights[..., None] * Z

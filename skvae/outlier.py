@@ -84,6 +84,19 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
     flow_hidden_layer_sizes : int or tuple of int, default=(32,)
         Hidden layer sizes of each flow layer's MADE.
 
+    decoder : {"mlp", "autoregressive"}, default="mlp"
+        The decoder p(x|z). ``"autoregressive"`` is a masked (MADE) network
+        conditioned on z: p(x|z) = prod_j p(x_j | x_<j, z), each feature
+        seeing the ``window`` features before it (Chen et al. 2017). Its
+        likelihood takes one pass, but :meth:`inverse_transform` and
+        :meth:`sample` generate feature by feature: ``n_features``
+        sequential steps.
+
+    window : int or None, default=None
+        Earlier features each autoregressive conditional sees; None for all
+        of them. A small window leaves the global structure to the code z
+        (a "lossy" code).
+
     solver : {"lbfgs", "adam"}, default="adam"
         Optimizer; see :class:`VAETransformer`.
 
@@ -183,6 +196,8 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         prior="normal",
         n_flow_layers=2,
         flow_hidden_layer_sizes=(32,),
+        decoder="mlp",
+        window=None,
         solver="adam",
         alpha=1e-4,
         batch_size="auto",
@@ -208,6 +223,8 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
             prior=prior,
             n_flow_layers=n_flow_layers,
             flow_hidden_layer_sizes=flow_hidden_layer_sizes,
+            decoder=decoder,
+            window=window,
             solver=solver,
             alpha=alpha,
             batch_size=batch_size,

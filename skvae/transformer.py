@@ -80,6 +80,19 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
     flow_hidden_layer_sizes : int or tuple of int, default=(32,)
         Hidden layer sizes of each flow layer's MADE.
 
+    decoder : {"mlp", "autoregressive"}, default="mlp"
+        The decoder p(x|z). ``"autoregressive"`` is a masked (MADE) network
+        conditioned on z: p(x|z) = prod_j p(x_j | x_<j, z), each feature
+        seeing the ``window`` features before it (Chen et al. 2017). Its
+        likelihood takes one pass, but :meth:`inverse_transform` and
+        :meth:`sample` generate feature by feature: ``n_features``
+        sequential steps.
+
+    window : int or None, default=None
+        Earlier features each autoregressive conditional sees; None for all
+        of them. A small window leaves the global structure to the code z
+        (a "lossy" code).
+
     solver : {"lbfgs", "adam"}, default="lbfgs"
         ``"lbfgs"``: SciPy's L-BFGS-B on the full data with the noise held
         fixed, so that the objective it sees is deterministic; good for small

@@ -16,6 +16,10 @@ from skvae import VAEOutlierDetector, VAETransformer
         VAETransformer(solver="lbfgs", prior="flow"),
         VAETransformer(solver="adam", prior="flow", free_bits=0.2),
         VAETransformer(solver="adam", prior="flow", n_importance_samples=3),
+        VAETransformer(solver="lbfgs", decoder="autoregressive"),
+        # The Variational Lossy Autoencoder's recipe.
+        VAETransformer(solver="adam", decoder="autoregressive", window=2,
+                       prior="flow", free_bits=0.2),
         VAEOutlierDetector(),
         VAEOutlierDetector(score_type="log_likelihood", solver="lbfgs"),
         VAEOutlierDetector(score_type="reconstruction"),

@@ -440,7 +440,25 @@ def test_flow_prior_round_trips_and_samples_from_the_learned_prior(small):
 def test_warm_start_refuses_a_changed_prior(small):
     vae = quiet_fit(VAETransformer(2, warm_start=True, max_iter=2), small)
     vae.set_params(prior="flow")
-    with pytest.raises(ValueError, match="flow prior's settings"):
+    with pytest.raises(ValueError, match="the flow prior's and the decoder's"):
         vae.fit(small)
     with pytest.raises(ValueError, match="flow_hidden_layer_sizes must be"):
         VAETransformer(prior="flow", flow_hidden_layer_sizes=(4, 0)).fit(small)
+
+
+def test_autoregressive_decoder_round_trips_and_generates(digits):
+    X = (digits[0][:300] > 0.5).astype(float)
+    vae = quiet_fit(VAETransformer(4, likelihood="bernoulli", decoder="autoregressive",
+                                   window=3, random_state=0, max_iter=20), X)
+    restored = pickle.loads(pickle.dumps(vae))
+    np.testing.assert_array_equal(restored.score_samples(X), vae.score_samples(X))
+    Z = vae.transform(X[:5])
+    generated = vae.inverse_transform(Z)
+    np.testing.assert_array_equal(generated, restored.inverse_transform(Z))
+    assert generated.shape == (5, 64) and np.all((generated > 0) & (generated < 1))
+    # The window is part of the architecture: changing it needs a new fit.
+    vae.set_params(warm_start=True, window=5)
+    with pytest.raises(ValueError, match="decoder's settings"):
+        vae.fit(X)
+    with pytest.raises(ValueError, match="'window' parameter"):
+        VAETransformer(decoder="autoregressive", window=0).fit(X)
