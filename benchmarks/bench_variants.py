@@ -26,6 +26,11 @@ VARIANTS = {
     "KL warm-up 50": {"kl_warmup": 50},
     "flow prior": {"prior": "flow"},
     "flow prior + free bits 0.5": {"prior": "flow", "free_bits": 0.5},
+    "autoregressive decoder": {"decoder": "autoregressive"},
+    "autoregressive decoder, window 8": {"decoder": "autoregressive", "window": 8},
+    # The Variational Lossy Autoencoder's recipe.
+    "flow + window 8 + free bits 0.5": {"prior": "flow", "decoder": "autoregressive",
+                                        "window": 8, "free_bits": 0.5},
 }
 
 
