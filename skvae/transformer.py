@@ -6,7 +6,7 @@ from sklearn.utils import check_array, metadata_routing
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseVAE, _read_only
+from ._base import BaseVAE, _read_only, with_variant_parameters
 
 
 def _check_positive_int(value, name):
@@ -51,47 +51,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
         Weight of the KL term in the training objective; ``beta != 1`` is the
         beta-VAE. Scores always use the true ELBO (``beta = 1``).
 
-    kl_warmup : int, default=0
-        Iterations (L-BFGS-B, in rounds of 20) or epochs (Adam) over which the
-        KL weight ramps linearly from 0 to ``beta`` (Bowman et al. 2016);
-        0 means no warm-up.
-
-    free_bits : float, default=0.0
-        Nats per latent dimension below which that dimension's KL, averaged
-        over the batch, is not penalized (Kingma et al. 2016): keeps codes
-        from collapsing to the prior. 0 is the plain objective.
-
-    n_importance_samples : int, default=1
-        Noise draws per row in training. With K > 1 the objective is the
-        importance-weighted bound of Burda et al. (2016), tighter than the
-        ELBO, at K times the decoder's cost; it needs ``beta=1``,
-        ``kl_warmup=0`` and ``free_bits=0``.
-
-    prior : {"normal", "flow"}, default="normal"
-        The prior p(z): the standard normal, or a learned autoregressive-flow
-        prior (Chen et al. 2017): ``n_flow_layers`` MADE-style affine
-        autoregressive transforms of N(0, I). Its density takes one pass per
-        layer; :meth:`sample` draws sequentially, ``n_components`` passes per
-        layer. With it the KL term is estimated by Monte Carlo.
-
-    n_flow_layers : int, default=2
-        Affine autoregressive layers of the flow prior.
-
-    flow_hidden_layer_sizes : int or tuple of int, default=(32,)
-        Hidden layer sizes of each flow layer's MADE.
-
-    decoder : {"mlp", "autoregressive"}, default="mlp"
-        The decoder p(x|z). ``"autoregressive"`` is a masked (MADE) network
-        conditioned on z: p(x|z) = prod_j p(x_j | x_<j, z), each feature
-        seeing the ``window`` features before it (Chen et al. 2017). Its
-        likelihood takes one pass, but :meth:`inverse_transform` and
-        :meth:`sample` generate feature by feature: ``n_features``
-        sequential steps.
-
-    window : int or None, default=None
-        Earlier features each autoregressive conditional sees; None for all
-        of them. A small window leaves the global structure to the code z
-        (a "lossy" code).
+    %(variant_parameters)s
 
     solver : {"lbfgs", "adam"}, default="lbfgs"
         ``"lbfgs"``: SciPy's L-BFGS-B on the full data with the noise held
@@ -479,3 +439,6 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
                 "decoder_variance_ exists for likelihood='gaussian' only."
             )
         return _read_only([self._network.var])[0]
+
+
+VAETransformer.__doc__ = with_variant_parameters(VAETransformer.__doc__)
