@@ -74,7 +74,7 @@ class VAENetwork:
     """
 
     def __init__(self, n_features, n_components, hidden_layer_sizes, activation,
-                 likelihood, dtype, flow=None, ar_decoder=None):
+                 likelihood, dtype, flow=None, ar_decoder=None, n_conditions=0):
         self.n_features = n_features
         self.n_components = n_components
         self.hidden_layer_sizes = tuple(hidden_layer_sizes)
@@ -86,9 +86,13 @@ class VAENetwork:
         self.flow = flow
         # An autoregressive decoder (skvae._made) or None for the MLP decoder.
         self.ar_decoder = ar_decoder
+        # Columns of a condition c (e.g. a one-hot class) the decoder sees
+        # beside z: p(x | z, c). The encoder q(z | x) does not see it.
+        self.n_conditions = n_conditions
 
         encoder = [n_features, *self.hidden_layer_sizes, 2 * n_components]
-        decoder = [n_components, *reversed(self.hidden_layer_sizes), n_features]
+        decoder = [n_components + n_conditions, *reversed(self.hidden_layer_sizes),
+                   n_features]
         self.n_layers = len(encoder) - 1
         shapes = []
         parts = [("encoder", encoder)] + ([("decoder", decoder)] if ar_decoder is None
@@ -160,7 +164,8 @@ class VAENetwork:
         """A copy of this network with parameters cast to ``dtype``."""
         new = VAENetwork(self.n_features, self.n_components,
                          self.hidden_layer_sizes, self.activation,
-                         self.likelihood, dtype, self.flow, self.ar_decoder)
+                         self.likelihood, dtype, self.flow, self.ar_decoder,
+                         self.n_conditions)
         new.params[...] = self.params
         new.var_floor = self.var_floor
         return new
@@ -211,29 +216,41 @@ class VAENetwork:
         """MLP decoder output a(z): logits (Bernoulli) or means (Gaussian)."""
         return forward(self.decoder_W, self.decoder_b, Z, self.activation)[-1]
 
-    def decoded_mean(self, Z):
+    def _decoder_input(self, Z, C):
+        """[z, c]: the codes with the condition broadcast over Z's leading axes."""
+        if C is None:
+            return Z
+        C = np.broadcast_to(C, (*Z.shape[:-1], C.shape[-1])).astype(Z.dtype)
+        return np.concatenate([Z, C], axis=-1)
+
+    def decoded_mean(self, Z, C=None):
         """What the decoder makes of codes Z: E[x | z] for the MLP decoder; for
         the autoregressive one, each feature's conditional mean given the
         features generated before it (n_features sequential steps)."""
+        Z = self._decoder_input(Z, C)
         if self.ar_decoder is not None:
             return self.ar_decoder.generate(self._ar_P, Z)
         return self.decoder_mean(self.decode(Z))
 
-    def log_prob_given_codes(self, X, Z):
-        """log p(x | z) for codes Z of shape (..., n_samples, k), in one pass."""
+    def log_prob_given_codes(self, X, Z, C=None):
+        """log p(x | z[, c]) for codes Z of shape (..., n_samples, k), in one pass."""
+        Z = self._decoder_input(Z, C)
         if self.ar_decoder is not None:
             return self.ar_decoder.log_prob(self._ar_P, X, Z)
-        output = self.decode(Z.reshape(-1, self.n_components))
+        output = self.decode(Z.reshape(-1, Z.shape[-1]))
         return self.log_prob(X, output.reshape(*Z.shape[:-1], self.n_features))
 
-    def _log_prob_and_backward(self, X, Z, row_weights):
+    def _log_prob_and_backward(self, X, Z, row_weights, C=None):
         """log p(x_i | z_i) per row, and the gradient of sum_i w_i log p(x_i | z_i).
 
         Writes the decoder's parameter gradients and returns d/dZ.
         """
+        k = self.n_components
+        Z = self._decoder_input(Z, C)
         if self.ar_decoder is not None:
-            return self.ar_decoder.log_prob_and_backward(
+            log_px, d_Z = self.ar_decoder.log_prob_and_backward(
                 self._ar_P, self._ar_G, X, Z, row_weights)
+            return log_px, d_Z[:, :k]
         dec = forward(self.decoder_W, self.decoder_b, Z, self.activation)
         if self.likelihood == "bernoulli":
             log_px, d_output = bernoulli_log_prob_and_grad(X, dec[-1])
@@ -247,7 +264,7 @@ class VAENetwork:
         d_output *= row_weights[:, None]
         d_Z = backward(self.decoder_W, dec, d_output, self.activation,
                        self._g_decoder_W, self._g_decoder_b)
-        return log_px, d_Z
+        return log_px, d_Z[:, :k]
 
     def decoder_mean(self, output):
         """E[x | z] from the decoder output."""
@@ -261,7 +278,7 @@ class VAENetwork:
             return bernoulli_log_prob(X, output)
         return gaussian_log_prob(X, output, self.var)
 
-    def _decode_draws(self, X, eps):
+    def _decode_draws(self, X, eps, C=None):
         """Encode X, draw z for every noise vector, and score the decodings.
 
         ``eps`` has shape (n_draws, n_samples or 1, k).  Returns mu, log_var,
@@ -270,7 +287,7 @@ class VAENetwork:
         """
         mu, log_var = self.encode(X)
         Z = mu + np.exp(0.5 * log_var) * eps
-        return mu, log_var, Z, self.log_prob_given_codes(X, Z)
+        return mu, log_var, Z, self.log_prob_given_codes(X, Z, C)
 
     def prior_log_density(self, Z):
         """log p(z) over the last axis: N(0, I), or the flow prior."""
@@ -284,7 +301,7 @@ class VAENetwork:
             return eps
         return self.flow.sample(self._flow_P, eps)
 
-    def elbo(self, X, eps, beta=1.0):
+    def elbo(self, X, eps, beta=1.0, C=None):
         """Per-sample ELBO, averaging log p(x|z) over the noise draws ``eps``.
 
         ``eps`` of shape (n_draws, n_samples, k) gives each row its own noise;
@@ -292,15 +309,15 @@ class VAENetwork:
         is analytic for the N(0, I) prior, and averaged over the same draws
         (log q - log p) for the flow prior.
         """
-        log_px, kl = self._elbo_terms(X, eps)
+        log_px, kl = self._elbo_terms(X, eps, C)
         return log_px - beta * kl
 
     def kl(self, X, eps):
         """Per-sample KL(q(z|x) || p(z)); Monte Carlo over ``eps`` for a flow."""
         return self._elbo_terms(X, eps)[1]
 
-    def _elbo_terms(self, X, eps):
-        mu, log_var, Z, log_px = self._decode_draws(X, eps)
+    def _elbo_terms(self, X, eps, C=None):
+        mu, log_var, Z, log_px = self._decode_draws(X, eps, C)
         if self.flow is None:
             kl = standard_normal_kl(mu, log_var)
         else:
@@ -308,35 +325,36 @@ class VAENetwork:
                          - self.prior_log_density(Z), axis=0)
         return log_px.mean(axis=0), kl
 
-    def log_likelihood(self, X, eps):
+    def log_likelihood(self, X, eps, C=None):
         """Importance-weighted estimate of log p(x), one per row.
 
         log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x) with z_k drawn from q by
         the noise ``eps`` of shape (K, n_samples, k), computed with logsumexp.
         """
-        _, log_var, Z, log_px = self._decode_draws(X, eps)
+        _, log_var, Z, log_px = self._decode_draws(X, eps, C)
         log_w = (log_px + self.prior_log_density(Z)
                  - posterior_log_density(eps, log_var))
         return logsumexp(log_w, axis=0) - math.log(eps.shape[0])
 
-    def reconstruction_error(self, X):
+    def reconstruction_error(self, X, C=None):
         """Per-sample error of the decoded posterior mean.
 
         Sum of squared errors for the Gaussian likelihood, binary
         cross-entropy for the Bernoulli likelihood.
         """
         mu, _ = self.encode(X)
+        codes = self._decoder_input(mu, C)
         if self.ar_decoder is not None:  # teacher-forced: given the true x_<j
-            output = self.ar_decoder.output(self._ar_P, X, mu)
+            output = self.ar_decoder.output(self._ar_P, X, codes)
         else:
-            output = self.decode(mu)
+            output = self.decode(codes)
         if self.likelihood == "bernoulli":
             return -bernoulli_log_prob(X, output)
         return np.sum((X - output) ** 2, axis=1)
 
     # -- training objective --------------------------------------------------
 
-    def loss_and_grad(self, X, eps, beta, alpha, free_bits=0.0):
+    def loss_and_grad(self, X, eps, beta, alpha, free_bits=0.0, C=None):
         """Training loss on the batch X and its gradient, written into ``grad``.
 
         ``eps`` has shape (n_samples, k): one noise vector per row. With
@@ -351,7 +369,7 @@ class VAENetwork:
         Z = mu + std * eps
         # Decoder: d loss / d log p(x_i | z_i) = -1/n.
         log_px, d_Z = self._log_prob_and_backward(
-            X, Z, np.full(n, -1 / n, dtype=self.dtype))
+            X, Z, np.full(n, -1 / n, dtype=self.dtype), C)
 
         # The KL term and d(KL term)/d(KL): 1/n, or free bits' active mask.
         # For N(0, I) the KL is analytic per dimension; for the flow prior it
@@ -395,7 +413,7 @@ class VAENetwork:
             g += (alpha / n) * W
         return 0.5 * alpha * penalty / n
 
-    def iwae_loss_and_grad(self, X, eps, alpha):
+    def iwae_loss_and_grad(self, X, eps, alpha, C=None):
         """Negative importance-weighted bound (Burda et al. 2016) and its gradient.
 
         ``eps`` has shape (K, n_samples, k): K draws z_k = mu + std * eps_k
@@ -411,14 +429,15 @@ class VAENetwork:
         X_draws = np.broadcast_to(X, (K, n, self.n_features)).reshape(K * n, -1)
         # The draws' weights in the gradient need log w first: a forward pass,
         # then the backward pass with d loss / d log w_ik = -weights_ik / n.
-        log_px = self.log_prob_given_codes(X, Z)
+        log_px = self.log_prob_given_codes(X, Z, C)
         log_w = (log_px + self.prior_log_density(Z)
                  - posterior_log_density(eps, log_var))
         bound, weights = iwae_bound(log_w)
         loss = -np.sum(bound) / n
         row_weights = (weights / -n).astype(self.dtype, copy=False)
+        C_draws = None if C is None else np.tile(C, (K, 1))
         _, d_Z = self._log_prob_and_backward(X_draws, Z.reshape(K * n, k),
-                                             row_weights.ravel())
+                                             row_weights.ravel(), C_draws)
         d_Z = d_Z.reshape(K, n, k)
         if self.flow is None:  # log N(z; 0, I) contributes -z to d log w / d z
             d_Z -= row_weights[..., None] * Z
