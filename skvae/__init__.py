@@ -1,12 +1,14 @@
 """skvae: variational autoencoders as scikit-learn estimators, in NumPy and SciPy."""
 
 from . import datasets, plotting
+from .conditional import ConditionalVAE
 from .outlier import VAEOutlierDetector
 from .transformer import VAETransformer
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ConditionalVAE",
     "VAEOutlierDetector",
     "VAETransformer",
     "datasets",

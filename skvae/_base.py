@@ -179,6 +179,10 @@ class BaseVAE(BaseEstimator):
                 f"X must be numeric: {error}. Encode text or categorical columns "
                 "first, e.g. with OneHotEncoder."
             ) from error
+        self._check_likelihood_support(X)
+        return X
+
+    def _check_likelihood_support(self, X):
         if self.likelihood == "bernoulli":
             # Tolerate rounding, e.g. MinMaxScaler giving 1 + 1e-16.
             low, high = X.min(), X.max()
@@ -188,7 +192,6 @@ class BaseVAE(BaseEstimator):
                     f"[{float(low)!r}, {float(high)!r}]. Scale X (e.g. with "
                     "MinMaxScaler, clipping new data) or use likelihood='gaussian'."
                 )
-        return X
 
     def _continues(self):
         """Whether fit continues training the fitted network (warm_start)."""
@@ -199,7 +202,7 @@ class BaseVAE(BaseEstimator):
 
     # -- fitting -------------------------------------------------------------
 
-    def _fit(self, X, *, incremental):
+    def _fit(self, X, *, incremental, condition=None):
         """Train on validated X; a fresh start unless warm or incremental."""
         hidden = self._hidden_sizes()
         if self.n_importance_samples > 1 and (
@@ -216,12 +219,12 @@ class BaseVAE(BaseEstimator):
             self._check_same_architecture()
             X = self._as_network_dtype(X)
         else:
-            self._initialize(X, hidden)
+            self._initialize(X, hidden, condition)
         try:
             if self.solver == "lbfgs":
-                converged = self._fit_lbfgs(X)
+                converged = self._fit_lbfgs(X, condition)
             else:
-                converged = self._fit_adam(X, incremental)
+                converged = self._fit_adam(X, incremental, condition)
         finally:
             self._store_history()
         if not converged and not incremental:
@@ -234,7 +237,7 @@ class BaseVAE(BaseEstimator):
             )
         return self
 
-    def _initialize(self, X, hidden):
+    def _initialize(self, X, hidden, condition=None):
         random_state = check_random_state(self.random_state)
         # One NumPy Generator for all noise and shuffling: fast draws straight
         # into float32 or float64 buffers.
@@ -244,14 +247,15 @@ class BaseVAE(BaseEstimator):
             flow = AutoregressiveFlowPrior(
                 self.n_components, self.n_flow_layers,
                 self._hidden_sizes("flow_hidden_layer_sizes"), self.activation)
+        n_conditions = 0 if condition is None else condition.shape[1]
         ar_decoder = None
         if self.decoder == "autoregressive":
             ar_decoder = AutoregressiveDecoder(
-                X.shape[1], self.n_components, tuple(reversed(hidden)),
+                X.shape[1], self.n_components + n_conditions, tuple(reversed(hidden)),
                 self.activation, self.likelihood, window=self.window)
         self._network = VAENetwork(X.shape[1], self.n_components, hidden,
                                    self.activation, self.likelihood, X.dtype, flow,
-                                   ar_decoder)
+                                   ar_decoder, n_conditions)
         self._fitted_architecture = self._architecture()
         self._network.initialize(X, self._rng)
         sobol = qmc.Sobol(self.n_components, scramble=True, seed=self._rng)
@@ -273,7 +277,7 @@ class BaseVAE(BaseEstimator):
                 f"{then}, now {now}. Set warm_start=False to train a new network."
             )
 
-    def _fit_lbfgs(self, X):
+    def _fit_lbfgs(self, X, condition=None):
         eps = np.empty(self._noise_shape(X.shape[0]), dtype=X.dtype)
         # Common random numbers: the noise is fixed within a round, so L-BFGS-B
         # sees a deterministic objective, and redrawn between rounds, so the
@@ -284,7 +288,7 @@ class BaseVAE(BaseEstimator):
             self._rng.standard_normal(out=eps, dtype=X.dtype)
             beta = self._kl_weight()  # fixed within a round, like the noise
             run_lbfgs(
-                lambda beta=beta: self._loss_and_grad(X, eps, beta),
+                lambda beta=beta: self._loss_and_grad(X, eps, beta, condition),
                 self._network.params, self._network.grad, self._history,
                 max_iter=min(LBFGS_ROUND, n_iter_end - self._history.n_iter),
                 tol=self.tol, n_iter_no_change=self.n_iter_no_change,
@@ -294,14 +298,23 @@ class BaseVAE(BaseEstimator):
                 return True
         return False
 
-    def _fit_adam(self, X, incremental):
+    def _fit_adam(self, X, incremental, condition=None):
         net, rng = self._network, self._rng
+        # Rows are shuffled as one array, [X, condition], so they stay paired.
+        d = X.shape[1]
+        data = X if condition is None else np.hstack([X, condition.astype(X.dtype)])
+
+        def split(rows):
+            return (rows, None) if condition is None else (rows[:, :d], rows[:, d:])
+
         validation_score = None
         if self.early_stopping and not incremental:
-            X, X_val = self._validation_split(X)
+            data, held_out = self._validation_split(data)
+            X_val, C_val = split(held_out)
             noise = self._score_noise
-            validation_score = lambda: float(np.mean(net.elbo(X_val, noise)))  # noqa: E731
-        n = X.shape[0]
+            validation_score = lambda: float(  # noqa: E731
+                np.mean(net.elbo(X_val, noise, C=C_val)))
+        n = data.shape[0]
         batch_size = min(200, n) if self.batch_size == "auto" else self.batch_size
         if batch_size > n:
             warnings.warn(
@@ -316,12 +329,13 @@ class BaseVAE(BaseEstimator):
             shape = self._noise_shape(batch.shape[0])
             eps = eps_buffer[: np.prod(shape)].reshape(shape)
             rng.standard_normal(out=eps, dtype=X.dtype)
-            return self._loss_and_grad(batch, eps, self._kl_weight())
+            X_batch, C_batch = split(batch)
+            return self._loss_and_grad(X_batch, eps, self._kl_weight(), C_batch)
 
         if self._optimizer is None or not incremental:
             self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
         return run_adam(
-            loss_and_grad, net.params, net.grad, self._optimizer, self._history, X,
+            loss_and_grad, net.params, net.grad, self._optimizer, self._history, data,
             batch_size=batch_size, max_iter=1 if incremental else self.max_iter,
             tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
             validation_score=validation_score, verbose=self.verbose,
@@ -333,11 +347,11 @@ class BaseVAE(BaseEstimator):
             return (n_rows, self.n_components)
         return (self.n_importance_samples, n_rows, self.n_components)
 
-    def _loss_and_grad(self, X, eps, beta):
+    def _loss_and_grad(self, X, eps, beta, condition=None):
         net = self._network
         if self.n_importance_samples > 1:
-            return net.iwae_loss_and_grad(X, eps, self.alpha)
-        return net.loss_and_grad(X, eps, beta, self.alpha, self.free_bits)
+            return net.iwae_loss_and_grad(X, eps, self.alpha, condition)
+        return net.loss_and_grad(X, eps, beta, self.alpha, self.free_bits, condition)
 
     def _kl_weight(self):
         """beta, ramped up linearly over the first kl_warmup iterations."""
@@ -367,12 +381,12 @@ class BaseVAE(BaseEstimator):
 
     # -- inference, in chunks of bounded memory ------------------------------
 
-    def _map_rows(self, function, X, n_draws=1, n_columns=None):
-        """Apply ``function`` to X in row chunks that fit in working_memory.
+    def _map_rows(self, function, X, n_draws=1, n_columns=None, condition=None):
+        """Apply ``function`` to X in row chunks of bounded scratch memory.
 
-        ``function`` maps a chunk (cast to the network's dtype) to an array of
-        one value (or ``n_columns`` values) per row; the result is returned in
-        X's dtype.
+        ``function`` maps a chunk (cast to the network's dtype), and the same
+        rows of ``condition`` if given, to an array of one value (or
+        ``n_columns`` values) per row; the result is returned in X's dtype.
         """
         check_is_fitted(self)
         net = self._network
@@ -384,7 +398,10 @@ class BaseVAE(BaseEstimator):
         shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
         out = np.empty(shape, dtype=X.dtype)
         for rows in gen_batches(X.shape[0], chunk):
-            out[rows] = function(self._as_network_dtype(X[rows]))
+            chunk_args = [self._as_network_dtype(X[rows])]
+            if condition is not None:
+                chunk_args.append(self._as_network_dtype(condition[rows]))
+            out[rows] = function(*chunk_args)
         return out
 
     def _transform(self, X, return_std=False):

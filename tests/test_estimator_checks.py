@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skvae import VAEOutlierDetector, VAETransformer
+from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer
 
 
 @parametrize_with_checks(
@@ -20,6 +20,8 @@ from skvae import VAEOutlierDetector, VAETransformer
         # The Variational Lossy Autoencoder's recipe.
         VAETransformer(solver="adam", decoder="autoregressive", window=2,
                        prior="flow", free_bits=0.2),
+        ConditionalVAE(solver="lbfgs"),
+        ConditionalVAE(solver="adam", decoder="autoregressive"),
         VAEOutlierDetector(),
         VAEOutlierDetector(score_type="log_likelihood", solver="lbfgs"),
         VAEOutlierDetector(score_type="reconstruction"),
