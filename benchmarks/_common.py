@@ -24,6 +24,9 @@ def parse_args(description):
                         help="import VAETransformer from this package (e.g. a copy "
                              "of an older version, to measure before and after)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--early-stopping", action="store_true",
+                        help="bench_variants: stop each fit on a 10%% validation "
+                             "split instead of running every epoch")
     return parser.parse_args()
 
 
