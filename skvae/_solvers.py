@@ -128,10 +128,24 @@ class Adam:
     """Adam (Kingma and Ba, 2015) updating a flat buffer in place.
 
     Keeps its two moment estimates and one scratch array, all allocated once;
-    a step allocates nothing. (SciPy's BLAS ``axpy``/``scal`` would save
-    passes, but SciPy ships its own OpenBLAS: its spinning threads fought
-    NumPy's for the two cores and made training steps 30 times slower.)
+    a step allocates nothing. The moments are kept unnormalized,
+    ``m' = m / (1 - beta_1)`` and ``u = v / (1 - beta_2)``, so that their
+    updates ``m' = beta_1 m' + g`` and ``u = beta_2 u + g**2`` take two and
+    three passes instead of three and four; the constant factors move into
+    the step size and epsilon. A step runs over the buffer in chunks of
+    ``CHUNK`` elements, so that its ten passes reuse data from the L2 cache
+    instead of streaming every array from memory ten times.
+
+    Measured on the 784-512-20 model (835,384 float32 parameters): 2.34 ms a
+    step in twelve whole-buffer passes, 1.22 ms in ten passes over chunks.
+    Two threads, one per half of the buffer, gained nothing more in training,
+    where OpenBLAS's threads hold both cores. (SciPy's BLAS ``axpy``/``scal``
+    would save passes, but SciPy ships its own OpenBLAS: its spinning threads
+    fought NumPy's for the two cores and made training steps 30 times slower.)
     """
+
+    # 256 KiB of float32 per array: five arrays' chunks fit a 2 MiB L2 cache.
+    CHUNK = 65536
 
     def __init__(self, n_params, dtype, learning_rate_init=1e-3, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8):
@@ -154,25 +168,32 @@ class Adam:
         self._scratch = np.empty_like(self.m)
 
     def step(self, params, grad):
-        """params -= lr_t * m / (sqrt(v) + epsilon), with bias-corrected lr_t."""
+        """params -= lr_t * m / (sqrt(v) + epsilon), with bias-corrected lr_t.
+
+        In the unnormalized moments: lr_t (1 - beta_1) / sqrt(1 - beta_2)
+        * m' / (sqrt(u) + epsilon / sqrt(1 - beta_2)).
+        """
         self.t += 1
-        b1, b2, tmp = self.beta_1, self.beta_2, self._scratch
-        # m = b1 m + (1 - b1) g, written b1 (m - g) + g: three passes, no scratch.
-        self.m -= grad
-        self.m *= b1
-        self.m += grad
-        np.multiply(grad, grad, out=tmp)
-        self.v -= tmp
-        self.v *= b2
-        self.v += tmp
-        # A Python float: a NumPy float64 scalar would run float32 arrays
+        b1, b2 = self.beta_1, self.beta_2
+        # Python floats: NumPy float64 scalars would run float32 arrays
         # through float64 loops.
-        lr = self.learning_rate_init * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        np.sqrt(self.v, out=tmp)
-        tmp += self.epsilon
-        np.divide(self.m, tmp, out=tmp)
-        tmp *= lr
-        params -= tmp
+        lr = (self.learning_rate_init * (1 - b1) / (1 - b1**self.t)
+              * math.sqrt((1 - b2**self.t) / (1 - b2)))
+        epsilon = self.epsilon / math.sqrt(1 - b2)
+        for start in range(0, params.size, self.CHUNK):
+            rows = slice(start, start + self.CHUNK)
+            p, g = params[rows], grad[rows]
+            m, v, tmp = self.m[rows], self.v[rows], self._scratch[rows]
+            m *= b1
+            m += g
+            np.multiply(g, g, out=tmp)
+            v *= b2
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp += epsilon
+            np.divide(m, tmp, out=tmp)
+            tmp *= lr
+            p -= tmp
 
 
 def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,

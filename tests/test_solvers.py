@@ -14,14 +14,17 @@ def quadratic(params, grad):
     return loss_and_grad
 
 
-def test_adam_matches_the_textbook_update():
+@pytest.mark.parametrize("chunk", [Adam.CHUNK, 3])
+def test_adam_matches_the_textbook_update(monkeypatch, chunk):
+    # chunk=3 splits the 10 parameters 3 + 3 + 3 + 1.
+    monkeypatch.setattr(Adam, "CHUNK", chunk)
     rng = np.random.default_rng(0)
-    params = rng.normal(size=4)
+    params = rng.normal(size=10)
     expected = params.copy()
-    m = v = np.zeros(4)
-    adam = Adam(4, np.float64, learning_rate_init=0.1)
+    m = v = np.zeros(10)
+    adam = Adam(10, np.float64, learning_rate_init=0.1)
     for t in range(1, 6):
-        grad = rng.normal(size=4)
+        grad = rng.normal(size=10)
         adam.step(params, grad)
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad**2
