@@ -32,9 +32,12 @@ def inplace_logistic(X):
 
 def inplace_softplus(X):
     """Apply log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)) in place."""
-    e = np.exp(-np.abs(X))
+    e = np.abs(X)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.log1p(e, out=e)
     np.maximum(X, 0, out=X)
-    X += np.log1p(e, out=e)
+    X += e
 
 
 def inplace_identity_derivative(A, delta):

