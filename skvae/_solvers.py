@@ -127,8 +127,8 @@ def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
 class Adam:
     """Adam (Kingma and Ba, 2015) updating a flat buffer in place.
 
-    Keeps its two moment estimates and one scratch array, all allocated once;
-    a step allocates nothing. The moments are kept unnormalized,
+    Keeps its two moment estimates and a scratch array of one chunk, all
+    allocated once; a step allocates nothing. The moments are kept unnormalized,
     ``m' = m / (1 - beta_1)`` and ``u = v / (1 - beta_2)``, so that their
     updates ``m' = beta_1 m' + g`` and ``u = beta_2 u + g**2`` take two and
     three passes instead of three and four; the constant factors move into
@@ -156,7 +156,7 @@ class Adam:
         self.t = 0
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
-        self._scratch = np.empty(n_params, dtype=dtype)
+        self._scratch = np.empty(min(n_params, self.CHUNK), dtype=dtype)
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -165,7 +165,7 @@ class Adam:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._scratch = np.empty_like(self.m)
+        self._scratch = np.empty(min(self.m.size, self.CHUNK), dtype=self.m.dtype)
 
     def step(self, params, grad):
         """params -= lr_t * m / (sqrt(v) + epsilon), with bias-corrected lr_t.
@@ -183,7 +183,8 @@ class Adam:
         for start in range(0, params.size, self.CHUNK):
             rows = slice(start, start + self.CHUNK)
             p, g = params[rows], grad[rows]
-            m, v, tmp = self.m[rows], self.v[rows], self._scratch[rows]
+            m, v = self.m[rows], self.v[rows]
+            tmp = self._scratch[: p.size]
             m *= b1
             m += g
             np.multiply(g, g, out=tmp)
