@@ -50,7 +50,9 @@ class PCAReconstruction:
 def pyod_vae():
     try:
         from pyod.models.vae import VAE
-    except ImportError:
+    except ImportError as error:  # not installed, or a dependency missing
+        print(f"PyOD's VAE is skipped: {error} "
+              "(pip install pyod tqdm torch==2.13.0)")
         return None
 
     class PyODVAE:
@@ -77,9 +79,7 @@ def detectors():
         "LOF (novelty)": lambda: LocalOutlierFactor(novelty=True),
     })
     pyod = pyod_vae()
-    if pyod is None:
-        print("PyOD not installed: its VAE is skipped (pip install pyod torch==2.13.0)")
-    else:
+    if pyod is not None:
         found["PyOD VAE"] = pyod
     return found
 

@@ -5,6 +5,7 @@ import pytest
 from scipy.special import logsumexp
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import get_tags
 
 from skvae import ConditionalVAE
 
@@ -61,3 +62,7 @@ def test_bad_labels_are_refused(fitted):
         ConditionalVAE().fit(X, None)
     with pytest.raises(ValueError, match="n_components=2 columns"):
         cvae.inverse_transform(X[:2], y=1)
+
+
+def test_tags_declare_that_fit_needs_y():
+    assert get_tags(ConditionalVAE()).target_tags.required

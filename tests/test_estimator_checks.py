@@ -24,7 +24,7 @@ from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer
         ConditionalVAE(solver="adam", decoder="autoregressive"),
         VAEOutlierDetector(),
         VAEOutlierDetector(score_type="log_likelihood", solver="lbfgs"),
-        VAEOutlierDetector(score_type="reconstruction"),
+        VAEOutlierDetector(score_type="elbo", prior="flow"),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -189,7 +189,8 @@ def make_flow_network(likelihood, activation, hidden, seed=0):
 
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
-@pytest.mark.parametrize("objective", ["elbo", "free bits", "iwae"])
+@pytest.mark.parametrize("objective", ["elbo", "free bits", "free bits, active",
+                                       "iwae"])
 def test_flow_prior_gradients_match_finite_differences(likelihood, activation,
                                                        objective):
     net, X, rng = make_flow_network(likelihood, activation, (5,))
@@ -199,8 +200,10 @@ def test_flow_prior_gradients_match_finite_differences(likelihood, activation,
     else:
         eps = rng.standard_normal((X.shape[0], 3))
         kl = net.kl(X, eps[None]).mean()
-        # For free bits, a threshold above the batch KL: the term is held.
-        free_bits = kl + 1.0 if objective == "free bits" else 0.0
+        # For free bits, a threshold above the batch KL (the term is held)
+        # or below it (the term is active, its gradient flows).
+        free_bits = {"elbo": 0.0, "free bits": kl + 1.0,
+                     "free bits, active": kl - 1.0}[objective]
         loss = lambda: net.loss_and_grad(X, eps, 0.7, 0.2, free_bits)  # noqa: E731
     loss()
     analytic = net.grad.copy()
@@ -239,7 +242,8 @@ def make_variant_network(likelihood, activation, *, flow=False, window=None, see
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
 @pytest.mark.parametrize("window", [None, 2])
 @pytest.mark.parametrize("flow", [False, True])
-@pytest.mark.parametrize("objective", ["elbo", "free bits", "iwae"])
+@pytest.mark.parametrize("objective", ["elbo", "free bits", "free bits, some held",
+                                       "iwae"])
 def test_autoregressive_decoder_gradients_match_finite_differences(
         likelihood, window, flow, objective):
     net, X, rng = make_variant_network(likelihood, "tanh", flow=flow, window=window)
@@ -251,10 +255,33 @@ def test_autoregressive_decoder_gradients_match_finite_differences(
         free_bits = 0.0
         if objective == "free bits":  # a threshold far above every KL: all held
             free_bits = float(net.kl(X, eps[None]).max()) + 1.0
+        elif objective == "free bits, some held":
+            # Between the batch KLs of the dimensions (one analytic group per
+            # dimension for N(0, I); the flow prior's KL is a single group).
+            free_bits = _between_two_smallest(_batch_kl_groups(net, X, eps))
         loss = lambda: net.loss_and_grad(X, eps, 0.7, 0.2, free_bits)  # noqa: E731
     loss()
     analytic = net.grad.copy()
     assert relative_error(analytic, numerical_gradient(loss, net.params)) < 1e-6
+
+
+def _batch_kl_groups(net, X, eps):
+    """The batch-mean KL of each group free bits thresholds separately."""
+    if net.flow is None:
+        mu, log_var = net.encode(X)
+        return (-0.5 * (1 + log_var - mu**2 - np.exp(log_var))).mean(axis=0)
+    return np.atleast_1d(net.kl(X, eps[None]).mean())
+
+
+def _between_two_smallest(kls):
+    """A threshold that holds the smallest group only, away from every kink.
+
+    With a single group (the flow prior), one below it: the term is active.
+    """
+    if len(kls) == 1:
+        return float(kls[0]) - 1.0
+    low, next_low = np.sort(kls)[:2]
+    return float(low + next_low) / 2
 
 
 def test_autoregressive_decoder_values_are_consistent():
@@ -267,7 +294,7 @@ def test_autoregressive_decoder_values_are_consistent():
 
 
 @pytest.mark.parametrize("decoder", ["mlp", "autoregressive"])
-@pytest.mark.parametrize("objective", ["elbo", "iwae"])
+@pytest.mark.parametrize("objective", ["elbo", "free bits, some held", "iwae"])
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
 def test_conditional_decoder_gradients_match_finite_differences(decoder, objective,
                                                                 likelihood):
@@ -289,7 +316,10 @@ def test_conditional_decoder_gradients_match_finite_differences(decoder, objecti
         loss = lambda: net.iwae_loss_and_grad(X, eps, 0.2, C)  # noqa: E731
     else:
         eps = rng.standard_normal((7, 2))
-        loss = lambda: net.loss_and_grad(X, eps, 0.7, 0.2, 0.0, C)  # noqa: E731
+        free_bits = 0.0
+        if objective != "elbo":  # one of the two dimensions held
+            free_bits = _between_two_smallest(_batch_kl_groups(net, X, eps))
+        loss = lambda: net.loss_and_grad(X, eps, 0.7, 0.2, free_bits, C)  # noqa: E731
     loss()
     analytic = net.grad.copy()
     assert relative_error(analytic, numerical_gradient(loss, net.params)) < 1e-6

@@ -93,11 +93,27 @@ def test_invalid_parameters_are_refused(data, params):
         VAEOutlierDetector(**params).fit(data[0])
 
 
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.full((2, 5), np.nan), "contains NaN"),
+        (np.full((2, 5), np.inf), "contains infinity"),
+        (np.empty((0, 5)), "0 sample"),
+        (np.ones(5), "Expected 2D array"),
+        ([["a"] * 5], "X must be numeric"),
+    ],
+)
+@pytest.mark.parametrize("method", ["fit", "score_samples", "decision_function",
+                                    "predict"])
+def test_bad_data_is_refused_clearly(data, method, X, message):
+    detector = VAEOutlierDetector() if method == "fit" else fitted(data[0])
+    with pytest.raises(ValueError, match=message):
+        getattr(detector, method)(X)
+
+
 def test_bad_input_is_refused_clearly(data):
     X = data[0]
     detector = fitted(X)
-    with pytest.raises(ValueError, match="contains NaN"):
-        detector.score_samples(np.full((2, 5), np.nan))
     with pytest.raises(ValueError, match="has 4 features"):
         detector.predict(X[:, :4])
     with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):

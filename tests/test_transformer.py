@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skvae import VAETransformer
+from skvae._objective import VAENetwork
 from skvae._solvers import DivergenceError
 
 
@@ -187,14 +188,34 @@ def test_float32_is_computed_and_returned_in_float32(small, solver):
     assert vae.transform(small).dtype == np.float64
 
 
+def test_every_score_is_row_wise(small):
+    # One row at a time, and the rows reversed, give exactly those rows of
+    # the full result: no noise per call or per position.
+    vae = quiet_fit(VAETransformer(2, random_state=0, max_iter=10), small)
+    scores = {
+        "score_samples": vae.score_samples,
+        "log_likelihood": lambda X: vae.log_likelihood(X, 50),
+        "reconstruction_error": vae.reconstruction_error,
+    }
+    for name, score in scores.items():
+        full = score(small)
+        one_by_one = np.concatenate([score(small[i:i + 1]) for i in range(5)])
+        np.testing.assert_allclose(one_by_one, full[:5], rtol=0, atol=1e-12,
+                                   err_msg=name)
+        np.testing.assert_allclose(score(small[::-1]), full[::-1], rtol=0,
+                                   atol=1e-12, err_msg=name)
+
+
 def test_chunked_inference_matches_one_pass(small):
     vae = quiet_fit(VAETransformer(2, random_state=0, max_iter=10), small)
     Z, scores = vae.transform(small), vae.score_samples(small)
-    ll = vae.log_likelihood(small, 20)
+    ll, errors = vae.log_likelihood(small, 20), vae.reconstruction_error(small)
     with config_context(working_memory=0.0001):  # forces chunks of one row
         np.testing.assert_allclose(vae.transform(small), Z, rtol=1e-12)
         np.testing.assert_allclose(vae.score_samples(small), scores, rtol=1e-12)
         np.testing.assert_allclose(vae.log_likelihood(small, 20), ll, rtol=1e-12)
+        np.testing.assert_allclose(vae.reconstruction_error(small), errors,
+                                   rtol=1e-12)
 
 
 # -- solver behaviour ----------------------------------------------------------
@@ -321,6 +342,30 @@ def test_wrong_number_of_features_is_refused(small, method):
         getattr(vae, method)(small[:, :4])
 
 
+@pytest.mark.parametrize("method", ["score_samples", "log_likelihood",
+                                    "reconstruction_error", "transform"])
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.full((2, 5), np.nan), "contains NaN"),
+        (np.full((2, 5), np.inf), "contains infinity"),
+        (np.empty((0, 5)), "0 sample"),
+        ([["a"] * 5], "X must be numeric"),
+    ],
+)
+def test_bad_data_to_score_is_refused_clearly(small, method, X, message):
+    vae = quiet_fit(VAETransformer(max_iter=2), small)
+    with pytest.raises(ValueError, match=message):
+        getattr(vae, method)(X)
+
+
+@pytest.mark.parametrize("method", ["log_likelihood", "reconstruction_error"])
+def test_bernoulli_scores_need_data_in_the_unit_interval(small, method):
+    vae = quiet_fit(VAETransformer(likelihood="bernoulli", max_iter=2), small)
+    with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):
+        getattr(vae, method)(small + 1)
+
+
 def test_inverse_transform_needs_codes(small):
     vae = quiet_fit(VAETransformer(2, max_iter=2), small)
     with pytest.raises(ValueError, match="n_components=2 columns, got 5"):
@@ -388,6 +433,39 @@ def test_kl_warmup_starts_from_the_reconstruction_objective(small, solver,
                       small)
     assert warm.loss_curve_[:first_round] == no_kl.loss_curve_[:first_round]
     assert warm.loss_curve_[first_round:] != no_kl.loss_curve_[first_round:]
+
+
+@pytest.mark.parametrize("solver, per_round", [("adam", 1), ("lbfgs", 20)])
+def test_kl_warmup_ramps_the_kl_weight_linearly_to_beta(small, solver, per_round,
+                                                        monkeypatch):
+    # The objective sees beta * min(1, t / kl_warmup) at iteration t (for
+    # L-BFGS-B, t at the start of each round of 20 iterations), then beta.
+    seen = []
+    loss_and_grad = VAENetwork.loss_and_grad
+
+    def spy(self, X, eps, beta, *args, **kwargs):
+        seen.append(beta)
+        return loss_and_grad(self, X, eps, beta, *args, **kwargs)
+
+    monkeypatch.setattr(VAENetwork, "loss_and_grad", spy)
+    quiet_fit(VAETransformer(2, solver=solver, beta=0.5, kl_warmup=3 * per_round,
+                             max_iter=5 * per_round, tol=0, n_iter_no_change=10**6,
+                             random_state=0), small)
+    assert sorted(set(seen)) == [0.0, 0.5 / 3, 1.0 / 3, 0.5]
+    assert seen == sorted(seen)  # ramps up, never back
+
+
+def test_free_bits_above_every_kl_leaves_only_a_constant(small):
+    # With free_bits far above any dimension's KL, the KL term is the constant
+    # n_components * free_bits: its gradient vanishes, so training is beta=0
+    # training bit for bit, and the loss curve is that curve shifted.
+    params = dict(n_components=2, solver="adam", random_state=0, max_iter=5,
+                  tol=0, n_iter_no_change=10**6)
+    held = quiet_fit(VAETransformer(free_bits=100.0, **params), small)
+    no_kl = quiet_fit(VAETransformer(beta=0.0, **params), small)
+    np.testing.assert_array_equal(held._network.params, no_kl._network.params)
+    np.testing.assert_allclose(np.array(held.loss_curve_) - 200.0,
+                               no_kl.loss_curve_, rtol=0, atol=1e-10)
 
 
 def test_free_bits_keeps_every_latent_dimension_in_use(digits):
