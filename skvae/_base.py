@@ -58,6 +58,7 @@ class BaseVAE(BaseEstimator):
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "variance_floor": [Interval(Real, 0, None, closed="neither")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
         "free_bits": [Interval(Real, 0, None, closed="left")],
@@ -92,6 +93,7 @@ class BaseVAE(BaseEstimator):
         hidden_layer_sizes=(64,),
         activation="relu",
         likelihood="gaussian",
+        variance_floor=1e-3,
         beta=1.0,
         kl_warmup=0,
         free_bits=0.0,
@@ -118,6 +120,7 @@ class BaseVAE(BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.likelihood = likelihood
+        self.variance_floor = variance_floor
         self.beta = beta
         self.kl_warmup = kl_warmup
         self.free_bits = free_bits
@@ -257,7 +260,7 @@ class BaseVAE(BaseEstimator):
                                    self.activation, self.likelihood, X.dtype, flow,
                                    ar_decoder, n_conditions)
         self._fitted_architecture = self._architecture()
-        self._network.initialize(X, self._rng)
+        self._network.initialize(X, self._rng, self.variance_floor)
         sobol = qmc.Sobol(self.n_components, scramble=True, seed=self._rng)
         uniform = np.clip(sobol.random(N_SCORE_DRAWS), 1e-12, 1 - 1e-12)
         self._score_noise = ndtri(uniform)[:, None, :].astype(X.dtype)

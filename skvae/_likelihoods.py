@@ -62,6 +62,14 @@ def bernoulli_mean(logits):
     return expit(logits)
 
 
+def variance_floor(X, fraction):
+    """The Gaussian variance's lower bound: ``fraction`` of X's mean feature variance.
+
+    Following the data's scale; never below 1e-12.
+    """
+    return max(fraction * float(X.var(axis=0).mean()), 1e-12)
+
+
 def gaussian_log_prob(X, mean, var):
     """-1/2 sum_j [(x_j - m_j)^2 / v_j + log(2 pi v_j)]."""
     sq = (X - mean) ** 2

@@ -44,15 +44,12 @@ from ._likelihoods import (
     bernoulli_mean,
     gaussian_log_prob,
     gaussian_log_prob_grads,
+    variance_floor,
 )
 from ._mlp import glorot_uniform
 
 MADEParams = namedtuple("MADEParams", ["W", "b"])
 DecoderParams = namedtuple("DecoderParams", ["W", "b", "log_var_above_floor"])
-
-# The Gaussian variance floor, as a fraction of the mean per-feature variance
-# of the training data (the same rule as VAENetwork's).
-VAR_FLOOR_FRACTION = 1e-3
 
 
 def _connect(src_lo, src_hi, dst_lo, dst_hi):
@@ -292,8 +289,12 @@ class AutoregressiveDecoder:
         """Gaussian per-feature variance, var_floor + exp(s)."""
         return self.var_floor + np.exp(P.log_var_above_floor)
 
-    def initialize(self, P, X, rng):
-        """Draw the weights; start the output at the data's mean and variance."""
+    def initialize(self, P, X, rng, var_floor_fraction=1e-3):
+        """Draw the weights; start the output at the data's mean and variance.
+
+        The Gaussian variance stays above ``var_floor_fraction`` times the
+        data's mean feature variance.
+        """
         self.made.initialize(P, rng)
         mean = X.mean(axis=0)
         if self.likelihood == "bernoulli":
@@ -301,7 +302,7 @@ class AutoregressiveDecoder:
             P.b[-1][...] = np.log(p) - np.log1p(-p)
         else:
             var = X.var(axis=0)
-            self.var_floor = max(VAR_FLOOR_FRACTION * float(var.mean()), 1e-12)
+            self.var_floor = variance_floor(X, var_floor_fraction)
             P.b[-1][...] = mean
             P.log_var_above_floor[...] = np.log(var + self.var_floor)
 

@@ -32,6 +32,7 @@ from ._likelihoods import (
     bernoulli_mean,
     gaussian_log_prob,
     gaussian_log_prob_grads,
+    variance_floor,
 )
 from ._mlp import backward, forward, glorot_uniform
 from ._priors import (
@@ -42,10 +43,6 @@ from ._priors import (
     standard_normal_log_density,
 )
 from ._variants import free_bits_kl, iwae_bound
-
-# The Gaussian variance floor, as a fraction of the mean per-feature variance
-# of the training data (so that it follows the data's scale).
-VAR_FLOOR_FRACTION = 1e-3
 
 
 class VAENetwork:
@@ -177,8 +174,11 @@ class VAENetwork:
 
     # -- initialisation ------------------------------------------------------
 
-    def initialize(self, X, rng):
+    def initialize(self, X, rng, var_floor_fraction=1e-3):
         """Draw the weights, and start the decoder at the data's mean and variance.
+
+        The Gaussian variance stays above ``var_floor_fraction`` times the
+        data's mean feature variance (the floor follows the data's scale).
 
         Weights are Glorot-uniform, biases zero, except the decoder's output
         bias (the data mean, or its logit) and, for the Gaussian likelihood,
@@ -192,13 +192,13 @@ class VAENetwork:
                 W[...] = glorot_uniform(rng, *W.shape, self.activation, self.dtype)
                 b[...] = 0
         if self.ar_decoder is not None:
-            self.ar_decoder.initialize(self._ar_P, X, rng)
+            self.ar_decoder.initialize(self._ar_P, X, rng, var_floor_fraction)
             self.var_floor = self.ar_decoder.var_floor
         elif self.likelihood == "bernoulli":
             self.decoder_b[-1][...] = logit(np.clip(X.mean(axis=0), 1e-3, 1 - 1e-3))
         else:
             var = X.var(axis=0)
-            self.var_floor = max(VAR_FLOOR_FRACTION * float(var.mean()), 1e-12)
+            self.var_floor = variance_floor(X, var_floor_fraction)
             self.decoder_b[-1][...] = X.mean(axis=0)
             self._log_var_above_floor[...] = np.log(var + self.var_floor)
         if self.flow is not None:

@@ -34,6 +34,10 @@ class ConditionalVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Decoder distribution p(x|z, y); ``"bernoulli"`` needs X in [0, 1].
 
+    variance_floor : float, default=1e-3
+        Lower bound of the Gaussian likelihood's per-feature variance, as a
+        fraction of the training data's mean feature variance.
+
     beta : float, default=1.0
         Weight of the KL term in training.
 

@@ -43,9 +43,16 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
 
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Decoder distribution p(x|z). ``"gaussian"`` learns a mean per sample
-        and a variance per feature (never below 1e-3 times the mean feature
-        variance of the training data). ``"bernoulli"`` needs X in [0, 1]
-        (binary, or intensities such as scaled pixels).
+        and a variance per feature (never below ``variance_floor`` times the
+        mean feature variance of the training data). ``"bernoulli"`` needs X
+        in [0, 1] (binary, or intensities such as scaled pixels).
+
+    variance_floor : float, default=1e-3
+        Lower bound of the Gaussian likelihood's per-feature variance, as a
+        fraction of the training data's mean feature variance, so the
+        variance follows the data's scale and cannot collapse to zero.
+        Raising it keeps nearly constant features from dominating the
+        likelihood. Unused by the Bernoulli likelihood.
 
     beta : float, default=1.0
         Weight of the KL term in the training objective; ``beta != 1`` is the

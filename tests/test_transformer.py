@@ -381,7 +381,9 @@ def test_inverse_transform_needs_codes(small):
         {"batch_size": 0}, {"batch_size": "big"}, {"learning_rate_init": 0},
         {"max_iter": 0}, {"tol": -1}, {"n_iter_no_change": 0},
         {"early_stopping": "yes"}, {"validation_fraction": 1.0},
-        {"random_state": "seed"}, {"warm_start": 2.5},
+        {"random_state": "seed"}, {"warm_start": 2.5}, {"variance_floor": 0},
+        {"kl_warmup": -1}, {"free_bits": -0.1}, {"n_importance_samples": 0},
+        {"prior": "laplace"}, {"decoder": "pixelcnn"}, {"n_flow_layers": 0},
     ],
 )
 def test_invalid_parameters_are_refused_at_fit(small, params):
@@ -433,6 +435,21 @@ def test_kl_warmup_starts_from_the_reconstruction_objective(small, solver,
                       small)
     assert warm.loss_curve_[:first_round] == no_kl.loss_curve_[:first_round]
     assert warm.loss_curve_[first_round:] != no_kl.loss_curve_[first_round:]
+
+
+@pytest.mark.parametrize("decoder", ["mlp", "autoregressive"])
+def test_variance_floor_bounds_the_gaussian_variance(small, decoder):
+    # A constant feature would drive its variance to zero without the floor.
+    X = np.hstack([small, np.full((len(small), 1), 0.5)])
+    floor = 0.2 * X.var(axis=0).mean()
+    vae = quiet_fit(VAETransformer(2, variance_floor=0.2, decoder=decoder,
+                                   max_iter=30, random_state=0), X)
+    net = vae._network
+    var = net.var if net.ar_decoder is None else net.ar_decoder.var(net._ar_P)
+    assert net.var_floor == pytest.approx(floor, rel=1e-12)
+    assert np.all(var > floor)
+    # The constant feature's variance heads for the floor.
+    assert var[-1] == var.min() and var[-1] < 1.5 * floor
 
 
 @pytest.mark.parametrize("solver, per_round", [("adam", 1), ("lbfgs", 20)])
