@@ -469,7 +469,9 @@ VARIANT_PARAMETERS_DOC = """\
     free_bits : float, default=0.0
         Nats per latent dimension below which that dimension's KL, averaged
         over the batch, is not penalized (Kingma et al. 2016): keeps codes
-        from collapsing to the prior. 0 is the plain objective.
+        from collapsing to the prior. With ``prior="flow"``, whose KL does not
+        split by dimension, the total KL is held above
+        ``n_components * free_bits``. 0 is the plain objective.
 
     n_importance_samples : int, default=1
         Noise draws per row in training. With K > 1 the objective is the

@@ -361,6 +361,8 @@ class VAENetwork:
         ``free_bits`` > 0, the KL term is ``sum_k max(free_bits, mean_i KL_ik)``
         (Kingma et al. 2016): a latent dimension carrying fewer than
         ``free_bits`` nats on the batch is not pushed further towards the prior.
+        Under the flow prior the KL does not split by dimension: its total
+        is held above ``k * free_bits``, the same nats per dimension.
         """
         n, k = X.shape[0], self.n_components
         enc = forward(self.encoder_W, self.encoder_b, X, self.activation)
@@ -380,7 +382,8 @@ class VAENetwork:
             kl_terms = (posterior_log_density(eps, log_var)
                         - self.prior_log_density(Z))[:, None]
         if free_bits:
-            kl_value, kl_coef = free_bits_kl(kl_terms, free_bits)
+            dims_per_group = k // kl_terms.shape[1]
+            kl_value, kl_coef = free_bits_kl(kl_terms, free_bits * dims_per_group)
         else:
             kl_value, kl_coef = np.sum(kl_terms) / n, 1 / n
         loss = -np.sum(log_px) / n + beta * kl_value

@@ -202,12 +202,27 @@ def test_flow_prior_gradients_match_finite_differences(likelihood, activation,
         kl = net.kl(X, eps[None]).mean()
         # For free bits, a threshold above the batch KL (the term is held)
         # or below it (the term is active, its gradient flows).
-        free_bits = {"elbo": 0.0, "free bits": kl + 1.0,
-                     "free bits, active": kl - 1.0}[objective]
+        # The threshold is per dimension: the flow's single group holds the
+        # total above 3 * free_bits.
+        free_bits = {"elbo": 0.0, "free bits": (kl + 1.0) / 3,
+                     "free bits, active": (kl - 1.0) / 3}[objective]
         loss = lambda: net.loss_and_grad(X, eps, 0.7, 0.2, free_bits)  # noqa: E731
     loss()
     analytic = net.grad.copy()
     assert relative_error(analytic, numerical_gradient(loss, net.params)) < 1e-6
+
+
+def test_free_bits_under_the_flow_prior_hold_the_total_kl_per_dimension():
+    net, X, rng = make_flow_network("bernoulli", "tanh", (5,))
+    eps = rng.standard_normal((X.shape[0], 3))
+    kl = net.kl(X, eps[None]).mean()
+    no_kl = net.loss_and_grad(X, eps, 0.0, 0.0)
+    # Held: the KL term is the constant 3 dimensions * free_bits.
+    held = net.loss_and_grad(X, eps, 0.7, 0.0, free_bits=(kl + 1.0) / 3)
+    assert held - no_kl == pytest.approx(0.7 * (kl + 1.0), rel=1e-10)
+    # Not held: the plain objective.
+    active = net.loss_and_grad(X, eps, 0.7, 0.0, free_bits=(kl - 1.0) / 3)
+    assert active == pytest.approx(net.loss_and_grad(X, eps, 0.7, 0.0), rel=1e-12)
 
 
 def test_flow_prior_values_are_consistent():
@@ -278,8 +293,8 @@ def _between_two_smallest(kls):
 
     With a single group (the flow prior), one below it: the term is active.
     """
-    if len(kls) == 1:
-        return float(kls[0]) - 1.0
+    if len(kls) == 1:  # the flow's total KL, held above 3 * free_bits
+        return (float(kls[0]) - 1.0) / 3
     low, next_low = np.sort(kls)[:2]
     return float(low + next_low) / 2
 
