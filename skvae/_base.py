@@ -223,6 +223,7 @@ class BaseVAE(BaseEstimator):
             X = self._as_network_dtype(X)
         else:
             self._initialize(X, hidden, condition)
+        self._history.changing_until = self._first_iteration_at_full_kl_weight()
         try:
             if self.solver == "lbfgs":
                 converged = self._fit_lbfgs(X, condition)
@@ -355,6 +356,16 @@ class BaseVAE(BaseEstimator):
         if self.n_importance_samples > 1:
             return net.iwae_loss_and_grad(X, eps, self.alpha, condition)
         return net.loss_and_grad(X, eps, beta, self.alpha, self.free_bits, condition)
+
+    def _first_iteration_at_full_kl_weight(self):
+        """The iteration from which the objective stops changing, counted as
+        History counts (from 1): the stopping rule compares losses only
+        from there. The weight changes per epoch (Adam) or per round of
+        L-BFGS-B iterations, and reaches beta at iteration kl_warmup."""
+        if not self.kl_warmup:
+            return 0
+        step = 1 if self.solver == "adam" else LBFGS_ROUND
+        return -(-self.kl_warmup // step) * step + 1
 
     def _kl_weight(self):
         """beta, ramped up linearly over the first kl_warmup iterations."""

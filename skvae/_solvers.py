@@ -24,6 +24,11 @@ class History:
     improvement when the training loss is not ``tol`` below the best so far
     (or, with a validation set, the validation score not ``tol`` above the
     best); training stops after more than ``n_iter_no_change`` of them in a row.
+
+    Up to iteration ``changing_until`` the objective itself changes (a KL
+    warm-up raises its weight), so a loss is not comparable with earlier ones:
+    each such iteration becomes the best so far, and none counts against
+    the stopping rule.
     """
 
     def __init__(self):
@@ -33,11 +38,19 @@ class History:
         self.best_validation_score = -np.inf
         self.no_improvement_count = 0
         self.n_iter = 0
+        self.changing_until = 0
 
     def record(self, loss, tol, validation_score=None):
         """Append one iteration; return True when it improved on the best."""
         self.n_iter += 1
         self.loss_curve.append(float(loss))
+        if self.n_iter <= self.changing_until:
+            self.best_loss = float(loss)
+            if validation_score is not None:
+                self.validation_scores.append(float(validation_score))
+                self.best_validation_score = float(validation_score)
+            self.no_improvement_count = 0
+            return True
         if validation_score is None:
             improved = loss < self.best_loss - tol
             self.best_loss = min(self.best_loss, float(loss))

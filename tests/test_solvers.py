@@ -114,6 +114,17 @@ def test_history_stopping_rule_counts_like_scikit_learn():
     assert history.best_loss == 8.99995
 
 
+def test_history_compares_nothing_while_the_objective_changes():
+    history = History()
+    history.changing_until = 3
+    # A KL warm-up raises the loss: no stall counted, each is the new best.
+    for loss in [1.0, 2.0, 3.0]:
+        assert history.record(loss, tol=0)
+    assert history.no_improvement_count == 0 and history.best_loss == 3.0
+    history.record(3.5, tol=0)  # compared with the first full-weight loss
+    assert history.no_improvement_count == 1
+
+
 def test_early_stopping_ends_on_the_best_validation_parameters():
     params, grad = np.zeros(1), np.zeros(1)
     X = np.zeros((4, 1))
