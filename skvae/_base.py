@@ -475,7 +475,8 @@ VARIANT_PARAMETERS_DOC = """\
     kl_warmup : int, default=0
         Iterations (L-BFGS-B, in rounds of 20) or epochs (Adam) over which the
         KL weight ramps linearly from 0 to ``beta`` (Bowman et al. 2016);
-        0 means no warm-up.
+        0 means no warm-up. The stopping rule (``tol``,
+        ``n_iter_no_change``) compares losses only once the weight is full.
 
     free_bits : float, default=0.0
         Nats per latent dimension below which that dimension's KL, averaged
