@@ -62,12 +62,12 @@ def bernoulli_mean(logits):
     return expit(logits)
 
 
-def variance_floor(X, fraction):
-    """The Gaussian variance's lower bound: ``fraction`` of X's mean feature variance.
+def variance_floor(feature_var, fraction):
+    """The Gaussian variance's lower bound: ``fraction`` of the mean feature variance.
 
-    Following the data's scale; never below 1e-12.
+    It follows the data's scale, and is never below 1e-12.
     """
-    return max(fraction * float(X.var(axis=0).mean()), 1e-12)
+    return max(fraction * float(feature_var.mean()), 1e-12)
 
 
 def gaussian_log_prob(X, mean, var):

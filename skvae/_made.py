@@ -302,7 +302,7 @@ class AutoregressiveDecoder:
             P.b[-1][...] = np.log(p) - np.log1p(-p)
         else:
             var = X.var(axis=0)
-            self.var_floor = variance_floor(X, var_floor_fraction)
+            self.var_floor = variance_floor(var, var_floor_fraction)
             P.b[-1][...] = mean
             P.log_var_above_floor[...] = np.log(var + self.var_floor)
 

@@ -198,7 +198,7 @@ class VAENetwork:
             self.decoder_b[-1][...] = logit(np.clip(X.mean(axis=0), 1e-3, 1 - 1e-3))
         else:
             var = X.var(axis=0)
-            self.var_floor = variance_floor(X, var_floor_fraction)
+            self.var_floor = variance_floor(var, var_floor_fraction)
             self.decoder_b[-1][...] = X.mean(axis=0)
             self._log_var_above_floor[...] = np.log(var + self.var_floor)
         if self.flow is not None:
