@@ -9,8 +9,8 @@ samples), the mean KL of q(z|x) from the prior per sample, and the 5-NN
 accuracy of the codes.
 The recipe rows also give their gain over the flow prior of the same hidden
 size, paired by seed (mean, and min over seeds). The autoregressive decoder
-mirrors the encoder's hidden sizes, so "hidden 256" grows both networks,
-for the flow prior it is compared with as well.
+mirrors the encoder's hidden sizes, so "hidden 256" grows both networks;
+the flow prior it is compared with gets the same (256,).
 
 Run: python benchmarks/bench_variants.py [--package skvae]
 """
