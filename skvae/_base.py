@@ -1,8 +1,12 @@
-"""The estimator base shared by skvae's models: parameters, validation, fit wiring.
+"""The estimator layer shared by skvae's models: parameters, validation, fit, inference.
 
-It validates input, builds a :class:`~skvae._objective.VAENetwork`, hands it
-to a solver from :mod:`skvae._solvers`, and stores what the fit produced.  The
-mathematics lives in those modules; this one knows scikit-learn.
+:class:`BaseVAE` validates input, builds a network from the registered parts
+(:func:`skvae._objective.build_network`), hands it to a training driver
+(:mod:`skvae._training`) and stores what the fit produced; it also runs
+inference in row chunks of bounded memory.  :class:`LatentTransformerMixin`
+holds the public methods of the models that encode and decode
+(:class:`~skvae.VAETransformer`, :class:`~skvae.ConditionalVAE`).  The
+mathematics lives in the private modules; this one knows scikit-learn.
 """
 
 import warnings
@@ -12,19 +16,26 @@ import numpy as np
 from scipy.special import ndtri
 from scipy.stats import qmc
 from sklearn import get_config
-from sklearn.base import BaseEstimator
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._chunking import get_chunk_n_rows
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils import check_array, check_random_state, gen_batches, metadata_routing
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
-from ._flow import AutoregressiveFlowPrior
-from ._made import AutoregressiveDecoder
-from ._objective import VAENetwork
-from ._solvers import Adam, History, run_adam, run_lbfgs
-from ._variants import kl_weight
+from ._objective import DECODERS, PRIORS, build_network
+from ._solvers import History
+from ._training import (
+    Settings,
+    check_settings,
+    first_iteration_at_full_weight,
+    fit_adam,
+    fit_lbfgs,
+)
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
 # mapped through the normal quantile function (randomized quasi-Monte Carlo).
@@ -41,12 +52,20 @@ INFERENCE_CHUNK_MIB = 32
 # How far outside [0, 1] Bernoulli data may stray through rounding.
 BERNOULLI_TOLERANCE = 1e-6
 
-# L-BFGS-B iterations per draw of the training noise.
-LBFGS_ROUND = 20
+
+def chunk_n_rows(row_bytes, max_n_rows, working_memory):
+    """Rows per chunk so that a chunk's scratch fits ``working_memory`` MiB.
+
+    A local copy of the rule of scikit-learn's private
+    ``sklearn.utils._chunking.get_chunk_n_rows``, which has no public
+    equivalent: at least one row, at most ``max_n_rows``.
+    """
+    rows = int(working_memory * 2**20 // max(row_bytes, 1))
+    return max(1, min(rows, max_n_rows))
 
 
 class BaseVAE(BaseEstimator):
-    """Parameters, validation and training shared by the VAE estimators.
+    """Parameters, validation, training and inference shared by the VAE estimators.
 
     Not for direct use: see :class:`skvae.VAETransformer`.
     """
@@ -63,8 +82,8 @@ class BaseVAE(BaseEstimator):
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
         "free_bits": [Interval(Real, 0, None, closed="left")],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
-        "prior": [StrOptions({"normal", "flow"})],
-        "decoder": [StrOptions({"mlp", "autoregressive"})],
+        "prior": [StrOptions(set(PRIORS))],
+        "decoder": [StrOptions(set(DECODERS))],
         "window": [Interval(Integral, 1, None, closed="left"), None],
         "n_flow_layers": [Interval(Integral, 1, None, closed="left")],
         "flow_hidden_layer_sizes": [
@@ -143,12 +162,6 @@ class BaseVAE(BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        if tags.transformer_tags is not None:
-            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
     # -- validation ----------------------------------------------------------
 
     def _hidden_sizes(self, name="hidden_layer_sizes"):
@@ -171,10 +184,11 @@ class BaseVAE(BaseEstimator):
         return (self.n_components, self._hidden_sizes(), self.activation,
                 self.likelihood, flow, decoder)
 
-    def _validate_X(self, X, *, reset):
-        """Check X like scikit-learn does, plus the likelihood's support."""
+    def _validate_X(self, X, *, reset, y="no_validation"):
+        """Check X (and y, if given) like scikit-learn does, plus the likelihood's
+        support. Returns X, or (X, y) when y is given."""
         try:
-            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+            out = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32])
         except ValueError as error:
             if "could not convert" not in str(error):
                 raise
@@ -182,8 +196,8 @@ class BaseVAE(BaseEstimator):
                 f"X must be numeric: {error}. Encode text or categorical columns "
                 "first, e.g. with OneHotEncoder."
             ) from error
-        self._check_likelihood_support(X)
-        return X
+        self._check_likelihood_support(out if isinstance(y, str) else out[0])
+        return out
 
     def _check_likelihood_support(self, X):
         if self.likelihood == "bernoulli":
@@ -196,6 +210,16 @@ class BaseVAE(BaseEstimator):
                     "MinMaxScaler, clipping new data) or use likelihood='gaussian'."
                 )
 
+    def _check_codes(self, Z):
+        """Codes for decoding: ``n_components`` columns of floats."""
+        Z = check_array(Z, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"Codes must have n_components={self.n_components} columns, got "
+                f"{Z.shape[1]}. Pass the output of transform, not the data."
+            )
+        return Z
+
     def _continues(self):
         """Whether fit continues training the fitted network (warm_start)."""
         return self.warm_start and hasattr(self, "_network")
@@ -207,28 +231,24 @@ class BaseVAE(BaseEstimator):
 
     def _fit(self, X, *, incremental, condition=None):
         """Train on validated X; a fresh start unless warm or incremental."""
-        hidden = self._hidden_sizes()
-        if self.n_importance_samples > 1 and (
-                self.beta != 1 or self.kl_warmup or self.free_bits):
-            raise ValueError(
-                "n_importance_samples > 1 trains on the importance-weighted bound, "
-                "which has no separate KL term to weigh: use it with beta=1, "
-                "kl_warmup=0 and free_bits=0 (got beta="
-                f"{self.beta}, kl_warmup={self.kl_warmup}, "
-                f"free_bits={self.free_bits})."
-            )
+        settings = Settings.from_params(self.get_params())
+        check_settings(settings)
         continues = hasattr(self, "_network") if incremental else self._continues()
         if continues:
             self._check_same_architecture()
             X = self._as_network_dtype(X)
         else:
-            self._initialize(X, hidden, condition)
-        self._history.changing_until = self._first_iteration_at_full_kl_weight()
+            self._initialize(X, condition)
+        self._history.changing_until = first_iteration_at_full_weight(settings)
         try:
             if self.solver == "lbfgs":
-                converged = self._fit_lbfgs(X, condition)
+                converged = fit_lbfgs(self._network, X, condition, self._rng,
+                                      self._history, settings)
             else:
-                converged = self._fit_adam(X, incremental, condition)
+                self._optimizer, converged = fit_adam(
+                    self._network, X, condition, self._rng, self._history,
+                    self._optimizer, settings, incremental=incremental,
+                    score_noise=self._score_noise)
         finally:
             self._store_history()
         if not converged and not incremental:
@@ -241,25 +261,21 @@ class BaseVAE(BaseEstimator):
             )
         return self
 
-    def _initialize(self, X, hidden, condition=None):
+    def _initialize(self, X, condition=None):
         random_state = check_random_state(self.random_state)
         # One NumPy Generator for all noise and shuffling: fast draws straight
         # into float32 or float64 buffers.
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        flow = None
-        if self.prior == "flow":
-            flow = AutoregressiveFlowPrior(
-                self.n_components, self.n_flow_layers,
-                self._hidden_sizes("flow_hidden_layer_sizes"), self.activation)
-        n_conditions = 0 if condition is None else condition.shape[1]
-        ar_decoder = None
-        if self.decoder == "autoregressive":
-            ar_decoder = AutoregressiveDecoder(
-                X.shape[1], self.n_components + n_conditions, tuple(reversed(hidden)),
-                self.activation, self.likelihood, window=self.window)
-        self._network = VAENetwork(X.shape[1], self.n_components, hidden,
-                                   self.activation, self.likelihood, X.dtype, flow,
-                                   ar_decoder, n_conditions)
+        settings = {
+            "n_flow_layers": self.n_flow_layers,
+            "flow_hidden_layer_sizes": self._hidden_sizes("flow_hidden_layer_sizes"),
+            "window": self.window,
+        }
+        self._network = build_network(
+            X.shape[1], self.n_components, self._hidden_sizes(), self.activation,
+            self.likelihood, X.dtype, prior=self.prior, decoder=self.decoder,
+            n_conditions=0 if condition is None else condition.shape[1],
+            settings=settings)
         self._fitted_architecture = self._architecture()
         self._network.initialize(X, self._rng, self.variance_floor)
         sobol = qmc.Sobol(self.n_components, scramble=True, seed=self._rng)
@@ -281,109 +297,6 @@ class BaseVAE(BaseEstimator):
                 f"{then}, now {now}. Set warm_start=False to train a new network."
             )
 
-    def _fit_lbfgs(self, X, condition=None):
-        eps = np.empty(self._noise_shape(X.shape[0]), dtype=X.dtype)
-        # Common random numbers: the noise is fixed within a round, so L-BFGS-B
-        # sees a deterministic objective, and redrawn between rounds, so the
-        # model cannot fit one particular draw (held fixed for a whole run,
-        # longer runs gave lower held-out ELBO).
-        n_iter_end = self._history.n_iter + self.max_iter
-        while self._history.n_iter < n_iter_end:
-            self._rng.standard_normal(out=eps, dtype=X.dtype)
-            beta = self._kl_weight()  # fixed within a round, like the noise
-            run_lbfgs(
-                lambda beta=beta: self._loss_and_grad(X, eps, beta, condition),
-                self._network.params, self._network.grad, self._history,
-                max_iter=min(LBFGS_ROUND, n_iter_end - self._history.n_iter),
-                tol=self.tol, n_iter_no_change=self.n_iter_no_change,
-                verbose=self.verbose,
-            )
-            if self._history.stalled(self.n_iter_no_change):
-                return True
-        return False
-
-    def _fit_adam(self, X, incremental, condition=None):
-        net, rng = self._network, self._rng
-        # Rows are shuffled as one array, [X, condition], so they stay paired.
-        d = X.shape[1]
-        data = X if condition is None else np.hstack([X, condition.astype(X.dtype)])
-
-        def split(rows):
-            return (rows, None) if condition is None else (rows[:, :d], rows[:, d:])
-
-        validation_score = None
-        if self.early_stopping and not incremental:
-            data, held_out = self._validation_split(data)
-            X_val, C_val = split(held_out)
-            noise = self._score_noise
-            validation_score = lambda: float(  # noqa: E731
-                np.mean(net.elbo(X_val, noise, C=C_val)))
-        n = data.shape[0]
-        batch_size = min(200, n) if self.batch_size == "auto" else self.batch_size
-        if batch_size > n:
-            warnings.warn(
-                f"batch_size={batch_size} is larger than the {n} training "
-                "samples; using all of them in each batch.",
-                stacklevel=5,
-            )
-            batch_size = n
-        eps_buffer = np.empty(np.prod(self._noise_shape(batch_size)), dtype=X.dtype)
-
-        def loss_and_grad(batch):
-            shape = self._noise_shape(batch.shape[0])
-            eps = eps_buffer[: np.prod(shape)].reshape(shape)
-            rng.standard_normal(out=eps, dtype=X.dtype)
-            X_batch, C_batch = split(batch)
-            return self._loss_and_grad(X_batch, eps, self._kl_weight(), C_batch)
-
-        if self._optimizer is None or not incremental:
-            self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
-        return run_adam(
-            loss_and_grad, net.params, net.grad, self._optimizer, self._history, data,
-            batch_size=batch_size, max_iter=1 if incremental else self.max_iter,
-            tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
-            validation_score=validation_score, verbose=self.verbose,
-        )
-
-    def _noise_shape(self, n_rows):
-        """One noise vector per row, or K of them for the importance-weighted bound."""
-        if self.n_importance_samples == 1:
-            return (n_rows, self.n_components)
-        return (self.n_importance_samples, n_rows, self.n_components)
-
-    def _loss_and_grad(self, X, eps, beta, condition=None):
-        net = self._network
-        if self.n_importance_samples > 1:
-            return net.iwae_loss_and_grad(X, eps, self.alpha, condition)
-        return net.loss_and_grad(X, eps, beta, self.alpha, self.free_bits, condition)
-
-    def _first_iteration_at_full_kl_weight(self):
-        """The iteration from which the objective stops changing, counted as
-        History counts (from 1): the stopping rule compares losses only
-        from there. The weight changes per epoch (Adam) or per round of
-        L-BFGS-B iterations, and reaches beta at iteration kl_warmup."""
-        if not self.kl_warmup:
-            return 0
-        step = 1 if self.solver == "adam" else LBFGS_ROUND
-        return -(-self.kl_warmup // step) * step + 1
-
-    def _kl_weight(self):
-        """beta, ramped up linearly over the first kl_warmup iterations."""
-        return kl_weight(self._history.n_iter, self.beta, self.kl_warmup)
-
-    def _validation_split(self, X):
-        n = X.shape[0]
-        n_val = int(round(self.validation_fraction * n))
-        if n_val < 1 or n_val >= n:
-            raise ValueError(
-                f"early_stopping with validation_fraction={self.validation_fraction} "
-                f"leaves {n_val} of {n} samples for validation; each side needs at "
-                "least one. Use more samples, change validation_fraction, or set "
-                "early_stopping=False."
-            )
-        order = self._rng.permutation(n)
-        return X[order[n_val:]], X[order[:n_val]]
-
     def _store_history(self):
         history = self._history
         self.n_iter_ = history.n_iter
@@ -404,11 +317,10 @@ class BaseVAE(BaseEstimator):
         """
         check_is_fitted(self)
         net = self._network
-        width = n_draws * (2 * net.n_features + 4 * sum(net.hidden_layer_sizes)
+        width = n_draws * (2 * net.n_features + 4 * sum(net.encoder.sizes[1:-1])
                            + 4 * net.n_components)
         budget = min(get_config()["working_memory"], INFERENCE_CHUNK_MIB)
-        chunk = get_chunk_n_rows(row_bytes=width * net.dtype.itemsize,
-                                 max_n_rows=X.shape[0], working_memory=budget)
+        chunk = chunk_n_rows(width * net.dtype.itemsize, X.shape[0], budget)
         shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
         out = np.empty(shape, dtype=X.dtype)
         for rows in gen_batches(X.shape[0], chunk):
@@ -425,12 +337,15 @@ class BaseVAE(BaseEstimator):
         both = self._map_rows(lambda x: np.hstack(net.encode(x)), X, n_columns=2 * k)
         return np.ascontiguousarray(both[:, :k]), np.exp(0.5 * both[:, k:])
 
-    def _score_samples(self, X):
+    def _score_samples(self, X, condition=None):
         # The true ELBO (beta = 1) whatever the training beta: a lower bound on
         # log p(x), comparable across models, so GridSearchCV can tune beta.
         noise = self._score_noise
-        return self._map_rows(lambda x: self._network.elbo(x, noise), X,
-                              n_draws=noise.shape[0])
+
+        def elbo(x, c=None):
+            return self._network.elbo(x, noise, C=c)
+
+        return self._map_rows(elbo, X, n_draws=noise.shape[0], condition=condition)
 
     def _log_likelihood(self, X, n_samples, random_state):
         # The same n_samples noise vectors for every row: each row still gets
@@ -447,17 +362,106 @@ class BaseVAE(BaseEstimator):
     def _reconstruction_error(self, X):
         return self._map_rows(self._network.reconstruction_error, X)
 
-    def _inverse_transform(self, Z):
-        net = self._network
-        return self._map_rows(net.decoded_mean, Z,
-                              n_columns=net.n_features)
-
-    def _sample(self, n_samples, random_state):
-        check_is_fitted(self)
+    def _sample_latent(self, n_samples, random_state):
         rng = check_random_state(random_state)
         eps = rng.standard_normal((n_samples, self.n_components))
-        Z = self._network.sample_prior(eps.astype(self._network.dtype))
-        return self._inverse_transform(Z)
+        return self._network.sample_prior(eps.astype(self._network.dtype))
+
+    @validate_params(
+        {"n_samples": [Interval(Integral, 1, None, closed="left")],
+         "random_state": ["random_state"]},
+        prefer_skip_nested_validation=True,
+    )
+    def sample_latent(self, n_samples=1, random_state=None):
+        """Draw codes z from the model's prior p(z).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of codes to draw.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws; None uses NumPy's global random state, as
+            :meth:`sample` does.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Codes drawn from N(0, I), or from the learned flow prior when
+            ``prior="flow"``, in the fit dtype.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(50, 4))
+        >>> vae = VAETransformer(n_components=2, max_iter=5, random_state=0).fit(X)
+        >>> vae.sample_latent(3, random_state=0).shape
+        (3, 2)
+        """
+        check_is_fitted(self)
+        return self._sample_latent(n_samples, random_state)
+
+
+class LatentTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """The public methods of the VAE estimators that encode and decode."""
+
+    # return_std is an option of transform, not metadata to route.
+    __metadata_request__transform = {"return_std": metadata_routing.UNUSED}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def transform(self, X, return_std=False):
+        """Encode X: the mean of the posterior q(z|x) of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        return_std : bool, default=False
+            Also return the posterior standard deviations, the uncertainty of
+            each code.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Posterior means, in X's dtype.
+
+        Z_std : ndarray of shape (n_samples, n_components)
+            Posterior standard deviations; only when ``return_std`` is True.
+        """
+        check_is_fitted(self)
+        return self._transform(self._validate_X(X, reset=False), return_std)
+
+    def score(self, X, y=None):
+        """Mean ELBO of X, in nats per sample (higher is better).
+
+        Lets :class:`~sklearn.model_selection.GridSearchCV` select models
+        without labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+
+def _check_n_samples(n_samples):
+    if not isinstance(n_samples, (Integral, np.integer)) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
 
 
 def _read_only(arrays):
@@ -468,58 +472,3 @@ def _read_only(arrays):
         v.flags.writeable = False
         views.append(v)
     return views
-
-
-# The parameters of the model variants, documented once for every estimator.
-VARIANT_PARAMETERS_DOC = """\
-    kl_warmup : int, default=0
-        Iterations (L-BFGS-B, in rounds of 20) or epochs (Adam) over which the
-        KL weight ramps linearly from 0 to ``beta`` (Bowman et al. 2016);
-        0 means no warm-up. The stopping rule (``tol``,
-        ``n_iter_no_change``) compares losses only once the weight is full.
-
-    free_bits : float, default=0.0
-        Nats per latent dimension below which that dimension's KL, averaged
-        over the batch, is not penalized (Kingma et al. 2016): keeps codes
-        from collapsing to the prior. With ``prior="flow"``, whose KL does not
-        split by dimension, the total KL is held above
-        ``n_components * free_bits``. 0 is the plain objective.
-
-    n_importance_samples : int, default=1
-        Noise draws per row in training. With K > 1 the objective is the
-        importance-weighted bound of Burda et al. (2016), tighter than the
-        ELBO, at K times the decoder's cost; it needs ``beta=1``,
-        ``kl_warmup=0`` and ``free_bits=0``.
-
-    prior : {"normal", "flow"}, default="normal"
-        The prior p(z): the standard normal, or a learned autoregressive-flow
-        prior (Chen et al. 2017): ``n_flow_layers`` MADE-style affine
-        autoregressive transforms of N(0, I). Its density takes one pass per
-        layer; :meth:`sample` draws sequentially, ``n_components`` passes per
-        layer. With it the KL term is estimated by Monte Carlo.
-
-    n_flow_layers : int, default=2
-        Affine autoregressive layers of the flow prior.
-
-    flow_hidden_layer_sizes : int or tuple of int, default=(32,)
-        Hidden layer sizes of each flow layer's MADE.
-
-    decoder : {"mlp", "autoregressive"}, default="mlp"
-        The decoder p(x|z). ``"autoregressive"`` is a masked (MADE) network
-        conditioned on z: p(x|z) = prod_j p(x_j | x_<j, z), each feature
-        seeing the ``window`` features before it (Chen et al. 2017). Its
-        likelihood takes one pass, but :meth:`inverse_transform` and
-        :meth:`sample` generate feature by feature: ``n_features``
-        sequential steps.
-
-    window : int or None, default=None
-        Earlier features each autoregressive conditional sees; None for all
-        of them. A small window leaves the global structure to the code z
-        (a "lossy" code).
-"""
-
-
-def with_variant_parameters(docstring):
-    """Put the variant parameters' documentation in place of its marker."""
-    return docstring.replace("    %(variant_parameters)s\n", VARIANT_PARAMETERS_DOC)
-

@@ -137,6 +137,41 @@ class AutoregressiveFlowPrior:
         log_pz = log_det - 0.5 * (np.sum(eps**2, axis=1) + self.n_components * LOG_2PI)
         return log_pz.reshape(lead)
 
+    def log_prob_forward(self, P, Z):
+        """log p(z_i) per row of Z (n, k), and what :meth:`backward` needs."""
+        eps, log_det, cache = self._to_noise(P, Z)
+        log_pz = log_det - 0.5 * (np.sum(eps**2, axis=1) + self.n_components * LOG_2PI)
+        return log_pz, (eps, cache)
+
+    def backward(self, G, state, row_weights):
+        """The gradient of sum_i w_i log p(z_i), from :meth:`log_prob_forward`.
+
+        Writes the gradient with respect to every flow parameter into ``G``
+        (from :meth:`params` on the gradient buffer) and returns it with
+        respect to each z_i, shape (n, k).
+        """
+        k = self.n_components
+        eps, cache = state
+        w = row_weights[:, None]
+        d_Y = -eps * w
+        # cache[i] is the i-th layer applied in the density direction,
+        # layer L - 1 - i; walk it back from the noise to z.
+        for i in range(self.n_flow_layers - 1, -1, -1):
+            layer = self.n_flow_layers - 1 - i
+            Wm, outputs, log_s, inv_scale, Y = cache[i]
+            if layer > 0:
+                d_Y = d_Y[:, ::-1]
+            # y = (x - m) exp(-log_s); log p also holds -sum_j log_s_j.
+            d_X = d_Y * inv_scale
+            d_out = np.empty((eps.shape[0], 2 * k), dtype=eps.dtype)
+            d_out[:, :k] = -d_X
+            d_log_s = -d_Y * Y - w
+            # log_s = B tanh(t / B): d log_s / d t = 1 - (log_s / B)^2.
+            d_out[:, k:] = d_log_s * (1 - (log_s / LOG_SCALE_BOUND) ** 2)
+            d_X += self.made.backward(Wm, outputs, d_out, G[layer].W, G[layer].b)
+            d_Y = d_X
+        return d_Y
+
     def log_prob_and_backward(self, P, G, Z, row_weights):
         """log p(z_i) per row, and the gradient of sum_i w_i log p(z_i).
 
@@ -154,28 +189,8 @@ class AutoregressiveFlowPrior:
         log_pz : ndarray of shape (n,)
         d_Z : ndarray of shape (n, k)
         """
-        k = self.n_components
-        eps, log_det, cache = self._to_noise(P, Z)
-        log_pz = log_det - 0.5 * (np.sum(eps**2, axis=1) + k * LOG_2PI)
-        w = row_weights[:, None]
-        d_Y = -eps * w
-        # cache[i] is the i-th layer applied in the density direction,
-        # layer L - 1 - i; walk it back from the noise to z.
-        for i in range(self.n_flow_layers - 1, -1, -1):
-            layer = self.n_flow_layers - 1 - i
-            Wm, outputs, log_s, inv_scale, Y = cache[i]
-            if layer > 0:
-                d_Y = d_Y[:, ::-1]
-            # y = (x - m) exp(-log_s); log p also holds -sum_j log_s_j.
-            d_X = d_Y * inv_scale
-            d_out = np.empty((Z.shape[0], 2 * k), dtype=Z.dtype)
-            d_out[:, :k] = -d_X
-            d_log_s = -d_Y * Y - w
-            # log_s = B tanh(t / B): d log_s / d t = 1 - (log_s / B)^2.
-            d_out[:, k:] = d_log_s * (1 - (log_s / LOG_SCALE_BOUND) ** 2)
-            d_X += self.made.backward(Wm, outputs, d_out, G[layer].W, G[layer].b)
-            d_Y = d_X
-        return log_pz, d_Y
+        log_pz, state = self.log_prob_forward(P, Z)
+        return log_pz, self.backward(G, state, row_weights)
 
     def sample(self, P, eps):
         """Map noise eps ~ N(0, I) of shape (n, k) to z.

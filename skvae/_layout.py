@@ -47,3 +47,33 @@ class Layout:
     def empty(self, dtype):
         """A new uninitialised flat buffer for this layout."""
         return np.empty(self.size, dtype=dtype)
+
+
+class Part:
+    """A piece of a model whose arrays live in the model's flat buffers.
+
+    A part declares its arrays with :meth:`shapes` (names unique across the
+    model, by the part's prefix), and receives views of the parameter and
+    gradient buffers in :meth:`bind`.  The views it keeps are named in
+    ``_VIEWS``: pickling drops them (they would come back as copies cut off
+    from the buffers) and the owner binds the part again after loading.
+    """
+
+    _VIEWS = ()
+
+    def shapes(self):
+        """``[(name, shape)]`` of the part's arrays, in buffer order."""
+        return []
+
+    def bind(self, params, grads):
+        """Keep views of the part's arrays out of ``{name: view}`` dicts."""
+
+    def weights(self):
+        """``[(W, dW)]`` of the weight matrices the L2 penalty applies to."""
+        return []
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for name in self._VIEWS:
+            state.pop(name, None)
+        return state

@@ -5,9 +5,38 @@ bias vectors ``b[i]``.  Hidden layers apply ``activation``; the last layer is
 linear (the heads of the encoder and the decoder's output are affine).
 """
 
+import itertools
+
 import numpy as np
 
 from ._activations import ACTIVATIONS, DERIVATIVES
+
+
+def mlp_shapes(prefix, sizes):
+    """``[(name, shape)]`` of an MLP with layer widths ``sizes``, for a Layout.
+
+    Layer i has ``{prefix}.W{i}`` of shape (sizes[i], sizes[i + 1]) and
+    ``{prefix}.b{i}``.
+    """
+    shapes = []
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
+        shapes += [(f"{prefix}.W{i}", (fan_in, fan_out)),
+                   (f"{prefix}.b{i}", (fan_out,))]
+    return shapes
+
+
+def mlp_views(views, prefix, n_layers):
+    """The weight and bias views of an MLP out of a Layout's ``{name: view}``."""
+    layers = range(n_layers)
+    return ([views[f"{prefix}.W{i}"] for i in layers],
+            [views[f"{prefix}.b{i}"] for i in layers])
+
+
+def initialize(weights, biases, rng, activation):
+    """Glorot-uniform weights and zero biases, layer by layer (in draw order)."""
+    for W, b in zip(weights, biases, strict=True):
+        W[...] = glorot_uniform(rng, *W.shape, activation, W.dtype)
+        b[...] = 0
 
 
 def glorot_uniform(rng, fan_in, fan_out, activation, dtype):

@@ -2,15 +2,17 @@
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
-from sklearn.utils import check_array, check_random_state, metadata_routing
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import BaseVAE, with_variant_parameters
+from ._base import BaseVAE, LatentTransformerMixin, _check_n_samples
+from ._docs import document_parameters
 
 
-class ConditionalVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE):
+@document_parameters
+class ConditionalVAE(LatentTransformerMixin, BaseVAE):
     """Conditional variational autoencoder: encoder q(z|x), decoder p(x|z, y).
 
     The decoder sees the class y (one-hot) beside the code z, so the code is
@@ -22,61 +24,7 @@ class ConditionalVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
 
     Parameters
     ----------
-    n_components : int, default=2
-        Dimension of the latent code z.
-
-    hidden_layer_sizes : int or tuple of int, default=(64,)
-        Sizes of the encoder's hidden layers; the decoder mirrors them.
-
-    activation : {"relu", "tanh", "softplus", "logistic", "identity"}, default="relu"
-        Activation of the hidden layers.
-
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Decoder distribution p(x|z, y); ``"bernoulli"`` needs X in [0, 1].
-
-    variance_floor : float, default=1e-3
-        Lower bound of the Gaussian likelihood's per-feature variance, as a
-        fraction of the training data's mean feature variance.
-
-    beta : float, default=1.0
-        Weight of the KL term in training.
-
-    %(variant_parameters)s
-    solver : {"lbfgs", "adam"}, default="lbfgs"
-        Optimizer; see :class:`VAETransformer`.
-
-    alpha : float, default=1e-4
-        L2 penalty on the weights.
-
-    batch_size : int or "auto", default="auto"
-        Minibatch size for ``"adam"``; ``"auto"`` is ``min(200, n_samples)``.
-
-    learning_rate_init : float, default=1e-3
-        Adam's step size.
-
-    max_iter : int, default=200
-        Maximum number of iterations (L-BFGS-B) or epochs (Adam).
-
-    tol : float, default=1e-4
-        Improvement that counts for the stopping rule.
-
-    n_iter_no_change : int, default=10
-        Iterations without improvement before training stops.
-
-    early_stopping : bool, default=False
-        ``"adam"`` only: stop on a held-out validation ELBO.
-
-    validation_fraction : float, default=0.1
-        Fraction held out when ``early_stopping``.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the training noise and the scoring noise.
-
-    verbose : int, default=0
-        Print the loss after each iteration when positive.
-
-    warm_start : bool, default=False
-        Continue training the fitted network on the next call to ``fit``.
+    %(parameters)s
 
     Attributes
     ----------
@@ -123,9 +71,6 @@ class ConditionalVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
     (1, 64)
     """
 
-    # return_std is an option of transform, not metadata to route.
-    __metadata_request__transform = {"return_std": metadata_routing.UNUSED}
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
@@ -149,9 +94,7 @@ class ConditionalVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
             The fitted estimator.
         """
         continues = self._continues()
-        X, y = validate_data(self, X, y, reset=not continues,
-                             dtype=[np.float64, np.float32])
-        self._check_likelihood_support(X)
+        X, y = self._validate_X(X, reset=not continues, y=y)
         check_classification_targets(y)
         classes, indices = np.unique(y, return_inverse=True)
         if continues and not np.array_equal(classes, self.classes_):
@@ -177,28 +120,6 @@ class ConditionalVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
             )
         return np.eye(len(self.classes_), dtype=self._network.dtype)[indices]
 
-    def transform(self, X, return_std=False):
-        """Encode X: the posterior mean of its code, which needs no class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
-
-        return_std : bool, default=False
-            Also return the posterior standard deviations.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            Posterior means, in X's dtype.
-
-        Z_std : ndarray of shape (n_samples, n_components)
-            Posterior standard deviations; only when ``return_std`` is True.
-        """
-        check_is_fitted(self)
-        return self._transform(self._validate_X(X, reset=False), return_std)
-
     def inverse_transform(self, X, y):
         """Decode codes as the given classes: the mean of p(x | z, y).
 
@@ -216,12 +137,7 @@ class ConditionalVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
             Decoder means.
         """
         check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self.n_components:
-            raise ValueError(
-                f"inverse_transform takes codes with n_components="
-                f"{self.n_components} columns, got {Z.shape[1]}."
-            )
+        Z = self._check_codes(X)
         net = self._network
         return self._map_rows(net.decoded_mean, Z, n_columns=net.n_features,
                               condition=self._one_hot(y, len(Z)))
@@ -249,16 +165,16 @@ class ConditionalVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
             The class of each sample.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        _check_n_samples(n_samples)
         rng = check_random_state(random_state)
         if y is None:
             y = rng.choice(self.classes_, size=n_samples, p=self.class_prior_)
-        y = np.broadcast_to(np.asarray(y), (n_samples,))
+        condition = self._one_hot(y, n_samples)
+        Z = self._sample_latent(int(n_samples), rng)
         net = self._network
-        eps = rng.standard_normal((n_samples, self.n_components)).astype(net.dtype)
-        Z = net.sample_prior(eps)
-        return net.decoded_mean(Z, self._one_hot(y, n_samples)), y.copy()
+        X = self._map_rows(net.decoded_mean, Z, n_columns=net.n_features,
+                           condition=condition)
+        return X, self.classes_[condition.argmax(axis=1)]
 
     def score_samples(self, X, y=None):
         """Per-sample ELBO of log p(x | y), or of log p(x) without y.
@@ -282,11 +198,9 @@ class ConditionalVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        net, noise = self._network, self._score_noise
         if y is not None:
-            return self._map_rows(lambda x, c: net.elbo(x, noise, C=c), X,
-                                  n_draws=noise.shape[0],
-                                  condition=self._one_hot(y, len(X)))
+            return self._score_samples(X, self._one_hot(y, len(X)))
+        net, noise = self._network, self._score_noise
         log_prior = np.log(self.class_prior_)
         classes = np.eye(len(self.classes_), dtype=net.dtype)
 
@@ -315,5 +229,3 @@ class ConditionalVAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
         """
         return float(np.mean(self.score_samples(X, y)))
 
-
-ConditionalVAE.__doc__ = with_variant_parameters(ConditionalVAE.__doc__)

@@ -7,13 +7,39 @@ from sklearn.base import OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseVAE, with_variant_parameters
+from ._base import BaseVAE
+from ._docs import document_parameters
 
 # "auto" contamination: flag scores more than this many robust standard
 # deviations (1.4826 median absolute deviations) below the training median.
 AUTO_THRESHOLD = 3.0
 
 
+_DETECTOR_PARAMETERS = {
+    "score_type": ('{"reconstruction", "elbo", "log_likelihood"}', """
+        What :meth:`score_samples` returns: the per-sample ELBO, the
+        importance-weighted estimate of log p(x) with
+        ``log_likelihood_samples`` samples, or minus the reconstruction error
+        of the decoded posterior mean."""),
+    "contamination": ('"auto" or float in (0, 0.5]', """
+        Expected fraction of outliers in the training data; sets ``offset_``
+        to that quantile of the training scores. ``"auto"`` sets it instead
+        at three robust standard deviations (1.4826 median absolute
+        deviations) below the median training score, which may flag none."""),
+    "log_likelihood_samples": ("int", """
+        Importance samples per row when ``score_type="log_likelihood"``."""),
+    "variance_floor": ("float", """
+        Lower bound of the Gaussian likelihood's per-feature variance, as a
+        fraction of the training data's mean feature variance. Higher than
+        :class:`VAETransformer`'s 1e-3: nearly constant features (such as
+        the border pixels of digits) then cannot claim a tiny variance, so
+        training spends its capacity on the features that vary. On the
+        digits benchmark it raised the one-vs-rest ROC-AUC from 0.945 to
+        0.962."""),
+}
+
+
+@document_parameters(overrides=_DETECTOR_PARAMETERS)
 class VAEOutlierDetector(OutlierMixin, BaseVAE):
     """Anomaly detection with a variational autoencoder.
 
@@ -29,83 +55,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
 
     Parameters
     ----------
-    n_components : int, default=6
-        Dimension of the latent code z.
-
-    score_type : {"reconstruction", "elbo", "log_likelihood"}, \
-            default="reconstruction"
-        What :meth:`score_samples` returns: the per-sample ELBO, the
-        importance-weighted estimate of log p(x) with
-        ``log_likelihood_samples`` samples, or minus the reconstruction error
-        of the decoded posterior mean.
-
-    contamination : "auto" or float in (0, 0.5], default=0.1
-        Expected fraction of outliers in the training data; sets ``offset_``
-        to that quantile of the training scores. ``"auto"`` sets it instead
-        at three robust standard deviations (1.4826 median absolute
-        deviations) below the median training score, which may flag none.
-
-    log_likelihood_samples : int, default=100
-        Importance samples per row when ``score_type="log_likelihood"``.
-
-    hidden_layer_sizes : int or tuple of int, default=(128,)
-        Sizes of the encoder's hidden layers; the decoder mirrors them.
-
-    activation : {"relu", "tanh", "softplus", "logistic", "identity"}, default="relu"
-        Activation of the hidden layers.
-
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Decoder distribution p(x|z); ``"bernoulli"`` needs X in [0, 1].
-
-    variance_floor : float, default=0.1
-        Lower bound of the Gaussian likelihood's per-feature variance, as a
-        fraction of the training data's mean feature variance. Higher than
-        :class:`VAETransformer`'s 1e-3: nearly constant features (such as
-        the border pixels of digits) then cannot claim a tiny variance, so
-        training spends its capacity on the features that vary. On the
-        digits benchmark it raised the one-vs-rest ROC-AUC from 0.945 to
-        0.962.
-
-    beta : float, default=1.0
-        Weight of the KL term in training.
-
-    %(variant_parameters)s
-
-    solver : {"lbfgs", "adam"}, default="adam"
-        Optimizer; see :class:`VAETransformer`.
-
-    alpha : float, default=1e-4
-        L2 penalty on the weights.
-
-    batch_size : int or "auto", default="auto"
-        Minibatch size for ``"adam"``; ``"auto"`` is ``min(200, n_samples)``.
-
-    learning_rate_init : float, default=1e-2
-        Adam's step size.
-
-    max_iter : int, default=200
-        Maximum number of iterations (L-BFGS-B) or epochs (Adam).
-
-    tol : float, default=1e-4
-        Improvement that counts for the stopping rule.
-
-    n_iter_no_change : int, default=10
-        Iterations without improvement before training stops.
-
-    early_stopping : bool, default=False
-        ``"adam"`` only: stop on a held-out validation ELBO.
-
-    validation_fraction : float, default=0.1
-        Fraction held out when ``early_stopping``.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the training noise and the scoring noise.
-
-    verbose : int, default=0
-        Print the loss after each iteration when positive.
-
-    warm_start : bool, default=False
-        Continue training the fitted network on the next call to ``fit``.
+    %(parameters)s
 
     Attributes
     ----------
@@ -303,5 +253,3 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         """
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
-
-VAEOutlierDetector.__doc__ = with_variant_parameters(VAEOutlierDetector.__doc__)

@@ -1,20 +1,15 @@
 """VAETransformer: a variational autoencoder as a scikit-learn transformer."""
 
-import numpy as np
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
-from sklearn.utils import check_array, metadata_routing
-from sklearn.utils._available_if import available_if
+from sklearn.base import _fit_context
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseVAE, _read_only, with_variant_parameters
+from ._base import BaseVAE, LatentTransformerMixin, _check_n_samples, _read_only
+from ._docs import document_parameters
 
 
-def _check_positive_int(value, name):
-    if not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}.")
-
-
-class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE):
+@document_parameters
+class VAETransformer(LatentTransformerMixin, BaseVAE):
     """Variational autoencoder: a non-linear, probabilistic PCA.
 
     An encoder network maps each sample x to a Gaussian posterior
@@ -31,81 +26,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
 
     Parameters
     ----------
-    n_components : int, default=2
-        Dimension of the latent code z.
-
-    hidden_layer_sizes : int or tuple of int, default=(64,)
-        Sizes of the encoder's hidden layers; the decoder mirrors them in
-        reverse. ``()`` gives a linear encoder and decoder.
-
-    activation : {"relu", "tanh", "softplus", "logistic", "identity"}, default="relu"
-        Activation of the hidden layers.
-
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Decoder distribution p(x|z). ``"gaussian"`` learns a mean per sample
-        and a variance per feature (never below ``variance_floor`` times the
-        mean feature variance of the training data). ``"bernoulli"`` needs X
-        in [0, 1] (binary, or intensities such as scaled pixels).
-
-    variance_floor : float, default=1e-3
-        Lower bound of the Gaussian likelihood's per-feature variance, as a
-        fraction of the training data's mean feature variance, so the
-        variance follows the data's scale and cannot collapse to zero.
-        Raising it keeps nearly constant features from dominating the
-        likelihood. Unused by the Bernoulli likelihood.
-
-    beta : float, default=1.0
-        Weight of the KL term in the training objective; ``beta != 1`` is the
-        beta-VAE. Scores always use the true ELBO (``beta = 1``).
-
-    %(variant_parameters)s
-
-    solver : {"lbfgs", "adam"}, default="lbfgs"
-        ``"lbfgs"``: SciPy's L-BFGS-B on the full data with the noise held
-        fixed, so that the objective it sees is deterministic; good for small
-        and medium data. ``"adam"``: minibatch Adam with fresh noise every
-        step; supports ``partial_fit`` and ``early_stopping``.
-
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights, added to the mean loss of
-        each batch as ``alpha / (2 * n_batch) * ||W||^2`` (as in
-        :class:`~sklearn.neural_network.MLPRegressor`).
-
-    batch_size : int or "auto", default="auto"
-        Minibatch size for ``"adam"``; ``"auto"`` is ``min(200, n_samples)``.
-
-    learning_rate_init : float, default=1e-3
-        Adam's step size.
-
-    max_iter : int, default=200
-        Maximum number of iterations (L-BFGS-B) or epochs (Adam).
-
-    tol : float, default=1e-4
-        An iteration improves when the loss falls by more than ``tol`` (or the
-        validation score rises by more than ``tol``); L-BFGS-B also stops
-        when its projected gradient falls below ``tol``.
-
-    n_iter_no_change : int, default=10
-        Training stops after more than this many iterations in a row without
-        improvement.
-
-    early_stopping : bool, default=False
-        ``"adam"`` only: hold out ``validation_fraction`` of the data, stop when
-        its mean ELBO stops improving, and keep the best parameters.
-
-    validation_fraction : float, default=0.1
-        Fraction of the training data held out when ``early_stopping``.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the training noise and the shuffling, and
-        the fixed noise used by :meth:`score_samples`. Pass an int for
-        reproducible, bit-identical results.
-
-    verbose : int, default=0
-        Print the loss after each iteration when positive.
-
-    warm_start : bool, default=False
-        Continue training the fitted network on the next call to ``fit``.
+    %(parameters)s
 
     Attributes
     ----------
@@ -176,9 +97,6 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
     >>> bool(vae.score(X / 16) > vae.score(X[::-1, ::-1] / 16))
     True
     """
-
-    # return_std is an option of transform, not metadata to route.
-    __metadata_request__transform = {"return_std": metadata_routing.UNUSED}
 
     # -- training ------------------------------------------------------------
 
@@ -255,29 +173,6 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
 
     # -- the latent space ----------------------------------------------------
 
-    def transform(self, X, return_std=False):
-        """Encode X: the mean of the posterior q(z|x) of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
-
-        return_std : bool, default=False
-            Also return the posterior standard deviations, the uncertainty of
-            each code.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            Posterior means, in X's dtype.
-
-        Z_std : ndarray of shape (n_samples, n_components)
-            Posterior standard deviations; only when ``return_std`` is True.
-        """
-        check_is_fitted(self)
-        return self._transform(self._validate_X(X, reset=False), return_std)
-
     def inverse_transform(self, X):
         """Decode codes: the mean of p(x|z) for each row z of X.
 
@@ -293,17 +188,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
             probabilities in (0, 1) for the Bernoulli likelihood.
         """
         check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self.n_components:
-            raise ValueError(
-                f"inverse_transform takes codes with n_components="
-                f"{self.n_components} columns, got {Z.shape[1]}. Pass the output "
-                "of transform, not the data."
-            )
-        return self._inverse_transform(Z)
+        net = self._network
+        return self._map_rows(net.decoded_mean, self._check_codes(X),
+                              n_columns=net.n_features)
 
     def sample(self, n_samples=1, random_state=None):
-        """Generate data: decode codes drawn from the prior N(0, I).
+        """Generate data: decode codes drawn from the prior p(z).
 
         Parameters
         ----------
@@ -311,7 +201,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
             Number of samples to generate.
 
         random_state : int, RandomState instance or None, default=None
-            Seeds the codes drawn from the prior.
+            Seeds the codes drawn from the prior; None uses NumPy's global
+            random state, so repeated calls give new samples (as
+            :meth:`sklearn.mixture.GaussianMixture.sample` does).
 
         Returns
         -------
@@ -319,8 +211,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
             Decoder means of the sampled codes, in the fit dtype.
         """
         check_is_fitted(self)
-        _check_positive_int(n_samples, "n_samples")
-        return self._sample(int(n_samples), random_state)
+        _check_n_samples(n_samples)
+        Z = self._sample_latent(int(n_samples), random_state)
+        return self._map_rows(self._network.decoded_mean, Z,
+                              n_columns=self._network.n_features)
 
     # -- scores --------------------------------------------------------------
 
@@ -345,27 +239,6 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
         check_is_fitted(self)
         return self._score_samples(self._validate_X(X, reset=False))
 
-    def score(self, X, y=None):
-        """Mean ELBO of X, in nats per sample (higher is better).
-
-        Lets :class:`~sklearn.model_selection.GridSearchCV` select models
-        without labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-            Mean of :meth:`score_samples`.
-        """
-        return float(np.mean(self.score_samples(X)))
-
     def log_likelihood(self, X, n_samples=1000, random_state=None):
         """Importance-weighted estimate of log p(x) for each sample.
 
@@ -384,7 +257,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
 
         random_state : int, RandomState instance or None, default=None
             Seeds the K noise vectors, shared by all rows. None uses a seed
-            drawn at fit time, so repeated calls agree.
+            drawn at fit time, so that repeated calls agree, like
+            :meth:`score_samples`, whose noise is also fixed at fit time.
 
         Returns
         -------
@@ -392,7 +266,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
             Estimated log-likelihood of each sample, in nats.
         """
         check_is_fitted(self)
-        _check_positive_int(n_samples, "n_samples")
+        _check_n_samples(n_samples)
         return self._log_likelihood(self._validate_X(X, reset=False),
                                     int(n_samples), random_state)
 
@@ -421,31 +295,30 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseVAE)
     @property
     def encoder_coefs_(self):
         check_is_fitted(self)
-        return _read_only(self._network.encoder_W)
+        return _read_only(self._network.encoder.W)
 
     @property
     def encoder_intercepts_(self):
         check_is_fitted(self)
-        return _read_only(self._network.encoder_b)
+        return _read_only(self._network.encoder.b)
 
     @property
     def decoder_coefs_(self):
         check_is_fitted(self)
-        return _read_only(self._network.decoder_W)
+        return _read_only(self._network.decoder.W)
 
     @property
     def decoder_intercepts_(self):
         check_is_fitted(self)
-        return _read_only(self._network.decoder_b)
+        return _read_only(self._network.decoder.b)
 
     @property
     def decoder_variance_(self):
         check_is_fitted(self)
-        if self._network.likelihood != "gaussian":
+        head = self._network.decoder.head
+        if not hasattr(head, "var"):
             raise AttributeError(
                 "decoder_variance_ exists for likelihood='gaussian' only."
             )
-        return _read_only([self._network.var])[0]
+        return _read_only([head.var])[0]
 
-
-VAETransformer.__doc__ = with_variant_parameters(VAETransformer.__doc__)

@@ -45,7 +45,7 @@ def test_training_raises_held_out_elbo_far_above_untrained(digits, solver):
     X_train, X_test, _, _ = digits
     params = dict(n_components=8, likelihood="bernoulli", solver=solver, random_state=0)
     untrained = VAETransformer(**params)
-    untrained._initialize(untrained._validate_X(X_train, reset=True), (64,))
+    untrained._initialize(untrained._validate_X(X_train, reset=True))
     trained = quiet_fit(VAETransformer(**params), X_train)
     gain = trained.score(X_test) - untrained.score(X_test)
     # The initial decoder already models each pixel independently at its mean
@@ -444,9 +444,10 @@ def test_variance_floor_bounds_the_gaussian_variance(small, decoder):
     floor = 0.2 * X.var(axis=0).mean()
     vae = quiet_fit(VAETransformer(2, variance_floor=0.2, decoder=decoder,
                                    max_iter=30, random_state=0), X)
-    net = vae._network
-    var = net.var if net.ar_decoder is None else net.ar_decoder.var(net._ar_P)
-    assert net.var_floor == pytest.approx(floor, rel=1e-12)
+    head = vae._network.decoder.head
+    var = head.var
+    np.testing.assert_array_equal(var, vae.decoder_variance_)
+    assert head.var_floor == pytest.approx(floor, rel=1e-12)
     assert np.all(var > floor)
     # The constant feature's variance heads for the floor.
     assert var[-1] == var.min() and var[-1] < 1.5 * floor
@@ -460,9 +461,9 @@ def test_kl_warmup_ramps_the_kl_weight_linearly_to_beta(small, solver, per_round
     seen = []
     loss_and_grad = VAENetwork.loss_and_grad
 
-    def spy(self, X, eps, beta, *args, **kwargs):
-        seen.append(beta)
-        return loss_and_grad(self, X, eps, beta, *args, **kwargs)
+    def spy(self, X, eps, objective, *args, **kwargs):
+        seen.append(objective.beta)
+        return loss_and_grad(self, X, eps, objective, *args, **kwargs)
 
     monkeypatch.setattr(VAENetwork, "loss_and_grad", spy)
     quiet_fit(VAETransformer(2, solver=solver, beta=0.5, kl_warmup=3 * per_round,
@@ -541,7 +542,7 @@ def test_flow_prior_round_trips_and_samples_from_the_learned_prior(small):
     eps = np.random.RandomState(0).standard_normal((5, 2))
     assert not np.allclose(vae.sample(5, random_state=0), vae.inverse_transform(eps))
     net = restored._network  # the flow's weights are still views of the buffer
-    assert np.shares_memory(net._flow_P[0].W[0], net.params)
+    assert np.shares_memory(net.prior.weights()[0][0], net.params)
 
 
 def test_warm_start_refuses_a_changed_prior(small):

@@ -5,10 +5,10 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 from scipy.special import logsumexp
 
-from skvae._flow import AutoregressiveFlowPrior
+from skvae._decoders import AutoregressiveDecoder
+from skvae._heads import HEADS
 from skvae._layout import Layout
-from skvae._made import AutoregressiveDecoder
-from skvae._priors import standard_normal_kl_grads
+from skvae._priors import FlowPrior, standard_normal_kl_grads
 from skvae._variants import free_bits_kl, iwae_bound, kl_weight
 
 
@@ -81,13 +81,13 @@ def test_iwae_gradient_through_decoder_and_flow_prior(likelihood, window):
     # pass the normalized weights / n as row weights to both networks.
     rng = np.random.default_rng(4)
     D, k, K, n = 4, 2, 3, 5
-    dec = AutoregressiveDecoder(D, k, (6,), "tanh", likelihood, window=window)
-    flow = AutoregressiveFlowPrior(k, 2, (5,), "relu")
-    layout = Layout(dec.shapes() + flow.shapes())
+    dec = AutoregressiveDecoder(D, k, (6,), "tanh", HEADS[likelihood](D), window=window)
+    prior = FlowPrior(k, 2, (5,), "relu")
+    layout = Layout(dec.shapes() + prior.shapes())
     params = 0.5 * rng.standard_normal(layout.size)
     grad = np.zeros(layout.size)
-    P_dec, P_flow = dec.params(layout.views(params)), flow.params(layout.views(params))
-    G_dec, G_flow = dec.params(layout.views(grad)), flow.params(layout.views(grad))
+    for part in (dec, prior):
+        part.bind(layout.views(params), layout.views(grad))
     X = rng.standard_normal((n, D))
     if likelihood == "bernoulli":
         X = (X > 0).astype(float)
@@ -95,17 +95,16 @@ def test_iwae_gradient_through_decoder_and_flow_prior(likelihood, window):
     log_q = rng.standard_normal((K, n))  # held fixed: not a decoder/prior parameter
 
     def objective():
-        log_w = dec.log_prob(P_dec, X, Z) + flow.log_prob(P_flow, Z) - log_q
+        log_w = dec.log_prob(X, Z) + prior.log_density(Z) - log_q
         return iwae_bound(log_w)[0].mean()
 
-    log_w = dec.log_prob(P_dec, X, Z) + flow.log_prob(P_flow, Z) - log_q
-    _, weights = iwae_bound(log_w)
+    _, weights = iwae_bound(dec.log_prob(X, Z) + prior.log_density(Z) - log_q)
     row_weights = (weights / n).ravel()
     X_rep = np.broadcast_to(X, (K, n, D)).reshape(-1, D)
-    _, d_Z_dec = dec.log_prob_and_backward(P_dec, G_dec, X_rep, Z.reshape(-1, k),
-                                           row_weights)
-    _, d_Z_flow = flow.log_prob_and_backward(P_flow, G_flow, Z.reshape(-1, k),
-                                             row_weights)
+    _, cache = dec.forward(X_rep, Z.reshape(-1, k))
+    d_Z_dec = dec.backward(cache, row_weights)
+    _, cache = prior.log_density_forward(Z.reshape(-1, k))
+    d_Z_prior = prior.log_density_backward(cache, row_weights)
     assert relative_error(grad, numerical_gradient(objective, params)) < 1e-6
-    d_Z = (d_Z_dec + d_Z_flow).reshape(K, n, k)
+    d_Z = (d_Z_dec + d_Z_prior).reshape(K, n, k)
     assert relative_error(d_Z, numerical_gradient(objective, Z)) < 1e-6

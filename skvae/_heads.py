@@ -1,0 +1,159 @@
+"""Output heads: the likelihood p(x | a) at the end of every decoder.
+
+A decoder turns a code into one output ``a_j`` per feature; the head reads
+them as a distribution over x and owns whatever that needs beyond ``a``:
+
+- :class:`BernoulliHead`: ``a`` are logits; no parameters of its own.
+- :class:`GaussianHead`: ``a`` are means; a learned per-feature variance
+  ``var = var_floor + exp(s)``, its floor a fraction of the data's mean
+  feature variance, so that it follows the data's scale and cannot collapse.
+
+Each head starts the decoder at the data (its output bias at the data's mean,
+or its logit, and the variance at the data's), scores ``log p(x | a)`` with
+its gradient in ``a`` (and in its own parameters), gives the mean ``E[x | a]``
+and draws samples.  A head is shared by every decoder, so a new decoder gets
+both likelihoods for free.
+"""
+
+import numpy as np
+from scipy.special import logit
+
+from ._layout import Part
+from ._likelihoods import (
+    bernoulli_log_prob,
+    bernoulli_log_prob_and_grad,
+    bernoulli_mean,
+    gaussian_log_prob,
+    gaussian_log_prob_grads,
+    variance_floor,
+)
+
+
+class BernoulliHead(Part):
+    """p(x | a) = prod_j sigmoid(a_j)^x_j (1 - sigmoid(a_j))^(1 - x_j), x in [0, 1].
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features d.
+    """
+
+    def __init__(self, n_features):
+        self.n_features = n_features
+
+    def initialize(self, X, output_bias, var_floor_fraction):
+        """Start the logits at the logit of each feature's mean."""
+        output_bias[...] = logit(np.clip(X.mean(axis=0), 1e-3, 1 - 1e-3))
+
+    def log_prob(self, X, a):
+        """log p(x | a), summed over the last axis, broadcast over leading ones."""
+        return bernoulli_log_prob(X, a)
+
+    def forward(self, X, a):
+        """log p(x | a) per row and what :meth:`backward` needs (d log p / d a)."""
+        return bernoulli_log_prob_and_grad(X, a)
+
+    def backward(self, d_a, row_weights):
+        """d (sum_i w_i log p(x_i | a_i)) / d a, in place of ``d_a``."""
+        d_a *= row_weights[:, None]
+        return d_a
+
+    def mean(self, a):
+        """E[x | a] = sigmoid(a)."""
+        return bernoulli_mean(a)
+
+    def sample(self, a, uniform, features=slice(None)):
+        """Draw x given uniform(0, 1) noise: x_j = [u_j < sigmoid(a_j)].
+
+        ``features`` says which features ``a`` holds (all by default).
+        """
+        return (uniform < bernoulli_mean(a)).astype(a.dtype)
+
+    def reconstruction_error(self, X, a):
+        """Binary cross-entropy, summed over features."""
+        return -bernoulli_log_prob(X, a)
+
+
+class GaussianHead(Part):
+    """p(x | a) = N(x; a, diag(var)), var_j = var_floor + exp(s_j) learned.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features d.
+    prefix : str
+        Name prefix of the log-variance parameter, the decoder's.
+
+    Attributes
+    ----------
+    var_floor : float
+        Lower bound of the variance, set from the data by :meth:`initialize`.
+    """
+
+    def __init__(self, n_features, prefix="decoder"):
+        self.n_features = n_features
+        self.prefix = prefix
+        self.var_floor = 0.0
+
+    def shapes(self):
+        return [(self._name, (self.n_features,))]
+
+    @property
+    def _name(self):
+        return f"{self.prefix}.log_var_above_floor"
+
+    def bind(self, params, grads):
+        self.log_var_above_floor = params[self._name]
+        self._grad_log_var = grads[self._name]
+
+    _VIEWS = ("log_var_above_floor", "_grad_log_var")
+
+    def initialize(self, X, output_bias, var_floor_fraction):
+        """Start at the data: mean as the output bias, variance plus the floor."""
+        var = X.var(axis=0)
+        self.var_floor = variance_floor(var, var_floor_fraction)
+        output_bias[...] = X.mean(axis=0)
+        self.log_var_above_floor[...] = np.log(var + self.var_floor)
+
+    @property
+    def var(self):
+        """Per-feature variance, var_floor + exp(s)."""
+        return self.var_floor + np.exp(self.log_var_above_floor)
+
+    def log_prob(self, X, a):
+        """log p(x | a), summed over the last axis, broadcast over leading ones."""
+        return gaussian_log_prob(X, a, self.var).astype(X.dtype, copy=False)
+
+    def forward(self, X, a):
+        """log p(x | a) per row and what :meth:`backward` needs."""
+        var = self.var
+        log_p = gaussian_log_prob(X, a, var).astype(X.dtype, copy=False)
+        d_a, d_var = gaussian_log_prob_grads(X, a, var)
+        return log_p, (d_a, d_var, var)
+
+    def backward(self, cache, row_weights):
+        """d (sum_i w_i log p(x_i | a_i)) / d a; writes the variance's gradient."""
+        d_a, d_var, var = cache
+        # d/ds_j = sum_i w_i d log p_i / d var_j * exp(s_j)
+        np.dot(row_weights, d_var, out=self._grad_log_var)
+        self._grad_log_var *= var - self.var_floor
+        d_a *= row_weights[:, None]
+        return d_a
+
+    def mean(self, a):
+        """E[x | a] = a."""
+        return a
+
+    def sample(self, a, normal, features=slice(None)):
+        """Draw x given standard normal noise: x = a + sqrt(var) * noise.
+
+        ``features`` says which features ``a`` holds (all by default).
+        """
+        return a + np.sqrt(self.var)[features] * normal
+
+    def reconstruction_error(self, X, a):
+        """Squared error, summed over features."""
+        return np.sum((X - a) ** 2, axis=-1)
+
+
+HEADS = {"bernoulli": BernoulliHead, "gaussian": GaussianHead}

@@ -1,0 +1,168 @@
+"""Training drivers: L-BFGS-B in rounds of fixed noise, Adam in epochs of minibatches.
+
+They connect a :class:`~skvae._objective.VAENetwork` to the generic optimizers
+of :mod:`skvae._solvers`: they draw the training noise, choose the objective
+(the ELBO, with the KL warm-up's weight, or the importance-weighted bound),
+and hold out validation rows for early stopping.  Nothing here knows
+scikit-learn; the estimators pass their settings in a :class:`Settings`.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._objective import ELBO, IWAE
+from ._solvers import Adam, run_adam, run_lbfgs
+from ._variants import kl_weight
+
+# L-BFGS-B iterations per draw of the training noise.
+LBFGS_ROUND = 20
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the drivers need of an estimator's parameters."""
+
+    solver: str
+    max_iter: int
+    tol: float
+    n_iter_no_change: int
+    alpha: float
+    beta: float
+    kl_warmup: int
+    free_bits: float
+    n_importance_samples: int
+    batch_size: object
+    learning_rate_init: float
+    early_stopping: bool
+    validation_fraction: float
+    verbose: int
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(**{name: params[name] for name in cls.__dataclass_fields__})
+
+
+def objective_at(settings, iteration):
+    """The training objective at a 0-based ``iteration`` (epoch or L-BFGS step)."""
+    if settings.n_importance_samples > 1:
+        return IWAE(settings.n_importance_samples)
+    beta = kl_weight(iteration, settings.beta, settings.kl_warmup)
+    return ELBO(beta, settings.free_bits)
+
+
+def first_iteration_at_full_weight(settings):
+    """The iteration from which the objective stops changing, counted as
+    History counts (from 1): the stopping rule compares losses only from
+    there. The KL weight changes per epoch (Adam) or per round of L-BFGS-B
+    iterations, and reaches beta at iteration kl_warmup."""
+    if not settings.kl_warmup:
+        return 0
+    step = 1 if settings.solver == "adam" else LBFGS_ROUND
+    return -(-settings.kl_warmup // step) * step + 1
+
+
+def check_settings(settings):
+    if settings.n_importance_samples > 1 and (
+            settings.beta != 1 or settings.kl_warmup or settings.free_bits):
+        raise ValueError(
+            "n_importance_samples > 1 trains on the importance-weighted bound, "
+            "which has no separate KL term to weigh: use it with beta=1, "
+            "kl_warmup=0 and free_bits=0 (got beta="
+            f"{settings.beta}, kl_warmup={settings.kl_warmup}, "
+            f"free_bits={settings.free_bits})."
+        )
+
+
+def fit_lbfgs(network, X, condition, rng, history, settings):
+    """Rounds of L-BFGS-B on all of X; True when the stopping rule ended them.
+
+    Common random numbers: the noise is fixed within a round, so L-BFGS-B
+    sees a deterministic objective, and redrawn between rounds, so the model
+    cannot fit one particular draw (held fixed for a whole run, longer runs
+    gave lower held-out ELBO).
+    """
+    shape = (settings.n_importance_samples, X.shape[0], network.n_components)
+    eps = np.empty(shape, dtype=X.dtype)
+    n_iter_end = history.n_iter + settings.max_iter
+    while history.n_iter < n_iter_end:
+        rng.standard_normal(out=eps, dtype=X.dtype)
+        objective = objective_at(settings, history.n_iter)  # fixed within a round
+        run_lbfgs(
+            lambda objective=objective: network.loss_and_grad(
+                X, eps, objective, settings.alpha, condition),
+            network.params, network.grad, history,
+            max_iter=min(LBFGS_ROUND, n_iter_end - history.n_iter),
+            tol=settings.tol, n_iter_no_change=settings.n_iter_no_change,
+            verbose=settings.verbose,
+        )
+        if history.stalled(settings.n_iter_no_change):
+            return True
+    return False
+
+
+def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
+             incremental, score_noise):
+    """Epochs of Adam over minibatches of X (one epoch when ``incremental``).
+
+    Returns the optimizer (new unless ``incremental`` continues one) and
+    whether the stopping rule ended training.
+    """
+    # Rows are shuffled as one array, [X, condition], so they stay paired.
+    d = X.shape[1]
+    data = X if condition is None else np.hstack([X, condition.astype(X.dtype)])
+
+    def split(rows):
+        return (rows, None) if condition is None else (rows[:, :d], rows[:, d:])
+
+    validation_score = None
+    if settings.early_stopping and not incremental:
+        data, held_out = validation_split(data, settings.validation_fraction, rng)
+        X_val, C_val = split(held_out)
+        validation_score = lambda: float(  # noqa: E731
+            np.mean(network.elbo(X_val, score_noise, C=C_val)))
+    n = data.shape[0]
+    batch_size = min(200, n) if settings.batch_size == "auto" else settings.batch_size
+    if batch_size > n:
+        warnings.warn(
+            f"batch_size={batch_size} is larger than the {n} training "
+            "samples; using all of them in each batch.",
+            stacklevel=6,
+        )
+        batch_size = n
+    K, k = settings.n_importance_samples, network.n_components
+    eps_buffer = np.empty(K * batch_size * k, dtype=X.dtype)
+
+    def loss_and_grad(batch):
+        eps = eps_buffer[: K * batch.shape[0] * k].reshape(K, batch.shape[0], k)
+        rng.standard_normal(out=eps, dtype=X.dtype)
+        X_batch, C_batch = split(batch)
+        objective = objective_at(settings, history.n_iter)
+        return network.loss_and_grad(X_batch, eps, objective, settings.alpha, C_batch)
+
+    if optimizer is None or not incremental:
+        optimizer = Adam(network.params.size, network.dtype,
+                         settings.learning_rate_init)
+    converged = run_adam(
+        loss_and_grad, network.params, network.grad, optimizer, history, data,
+        batch_size=batch_size, max_iter=1 if incremental else settings.max_iter,
+        tol=settings.tol, n_iter_no_change=settings.n_iter_no_change, rng=rng,
+        validation_score=validation_score, verbose=settings.verbose,
+    )
+    return optimizer, converged
+
+
+def validation_split(X, validation_fraction, rng):
+    """Training and validation rows, the validation ones drawn at random."""
+    n = X.shape[0]
+    n_val = int(round(validation_fraction * n))
+    if n_val < 1 or n_val >= n:
+        raise ValueError(
+            f"early_stopping with validation_fraction={validation_fraction} "
+            f"leaves {n_val} of {n} samples for validation; each side needs at "
+            "least one. Use more samples, change validation_fraction, or set "
+            "early_stopping=False."
+        )
+    order = rng.permutation(n)
+    return X[order[n_val:]], X[order[:n_val]]
