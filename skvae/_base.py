@@ -16,7 +16,11 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._chunking import get_chunk_n_rows
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
@@ -451,6 +455,46 @@ class BaseVAE(BaseEstimator):
         net = self._network
         return self._map_rows(net.decoded_mean, Z,
                               n_columns=net.n_features)
+
+    @validate_params(
+        {"n_samples": [Interval(Integral, 1, None, closed="left")],
+         "random_state": ["random_state"]},
+        prefer_skip_nested_validation=True,
+    )
+    def sample_latent(self, n_samples=1, random_state=None):
+        """Draw codes z from the model's prior p(z).
+
+        The standard normal N(0, I), or the learned flow prior when
+        ``prior="flow"``: the codes that :meth:`sample` decodes.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of codes to draw.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the standard normal noise that the prior transforms.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Codes drawn from the prior, in the fit dtype.
+
+        Examples
+        --------
+        >>> from skvae import VAETransformer
+        >>> from skvae.datasets import make_patterns
+        >>> X, _ = make_patterns(n_samples=50, random_state=0)
+        >>> vae = VAETransformer(prior="flow", likelihood="bernoulli",
+        ...                      hidden_layer_sizes=(8,), max_iter=200, tol=1e-2,
+        ...                      random_state=0).fit(X)
+        >>> vae.sample_latent(3, random_state=0).shape
+        (3, 2)
+        """
+        check_is_fitted(self)
+        rng = check_random_state(random_state)
+        eps = rng.standard_normal((n_samples, self.n_components))
+        return self._network.sample_prior(eps.astype(self._network.dtype))
 
     def _sample(self, n_samples, random_state):
         check_is_fitted(self)
