@@ -1,0 +1,21 @@
+"""Pictures of a fitted VAE, following scikit-learn's Display convention.
+
+Each ``XDisplay.from_estimator(estimator, ...)`` computes what to draw from a
+fitted skvae estimator and calls ``plot``; ``plot(ax=None, **kwargs)`` draws
+on ``ax`` (a new figure when None), passing ``kwargs`` to the main matplotlib
+call, and keeps the artists, ``ax_`` and ``figure_`` as attributes.
+matplotlib is imported only when drawing: ``pip install skvae[plot]``.
+"""
+
+from ._images import InterpolationDisplay, ReconstructionDisplay, SampleGridDisplay
+from ._latent import LatentSpaceDisplay, PosteriorDisplay
+from ._loss import LossCurveDisplay
+
+__all__ = [
+    "InterpolationDisplay",
+    "LatentSpaceDisplay",
+    "LossCurveDisplay",
+    "PosteriorDisplay",
+    "ReconstructionDisplay",
+    "SampleGridDisplay",
+]
