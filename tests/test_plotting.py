@@ -119,7 +119,7 @@ def test_latent_space_accepts_an_axes(pyplot, vae, data):
         ({"components": (1, 1)}, "pair of two different"),
         ({"components": 0}, "pair of two different"),
         ({"components": (0, 1), "projection": "pca"}, "not both"),
-        ({"projection": "tsne"}, "projection must be None or 'pca'"),
+        ({"projection": "tsne"}, "'projection' parameter .* str among {'pca'} or None"),
         ({"y": np.zeros(3)}, "one label per sample"),
     ],
 )
@@ -239,9 +239,10 @@ def test_sample_grid_over_two_latent_dimensions(pyplot, vae):
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"method": "posterior"}, "method must be 'prior' or 'grid'"),
+    [({"method": "posterior"}, "'method' parameter .* str among {'grid', 'prior'}"),
      ({"method": "grid", "components": (0, 5)}, "latent dimensions in"),
-     ({"n_rows": 0}, "n_rows must be a positive int")],
+     ({"n_rows": 0}, r"'n_rows' parameter .* int in the range \[1, inf\)"),
+     ({"n_cols": 2.0}, r"'n_cols' parameter .* int in the range \[1, inf\)")],
 )
 def test_sample_grid_bad_arguments(pyplot, vae, params, match):
     with pytest.raises(ValueError, match=match):
@@ -280,7 +281,7 @@ def test_interpolation_without_inputs_on_a_given_axes(pyplot, vae, data):
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"n_steps": 1}, "n_steps must be an int >= 2"),
+    [({"n_steps": 1}, r"'n_steps' parameter .* int in the range \[2, inf\)"),
      ({"x_end": np.ones(9)}, "x_end must be one sample with 16 features")],
 )
 def test_interpolation_bad_arguments(pyplot, vae, data, params, match):
@@ -338,7 +339,7 @@ def test_posterior_bad_arguments(pyplot, vae, data):
         PosteriorDisplay.from_estimator(vae, X[0], components=(0, 3))
     with pytest.raises(ValueError, match="x must be one sample with 16 features"):
         PosteriorDisplay.from_estimator(vae, X[:2])
-    with pytest.raises(ValueError, match="n_draws must be a positive int"):
+    with pytest.raises(ValueError, match=r"'n_draws' parameter .* \[1, inf\)"):
         PosteriorDisplay.from_estimator(vae, X[0], n_draws=0)
 
 

@@ -4,24 +4,27 @@ from numbers import Integral
 
 import numpy as np
 from scipy.special import ndtri
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_array
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import check_consistent_length
 
 from ._base import (
-    _axes,
-    _check_components,
-    _check_image_shape,
-    _check_matplotlib,
-    _check_one_sample,
-    _check_vae,
-    _decode,
-    _draw_tiles,
-    _latent_label,
-    _posterior,
-    _tiles_figsize,
+    POSITIVE_INT,
+    Display,
+    check_class,
+    check_components,
+    check_estimator,
+    check_image_shape,
+    check_one_sample,
+    decode,
+    draw_tiles,
+    is_conditional,
+    latent_label,
+    tiles_figsize,
 )
 
 
-class ReconstructionDisplay:
+class ReconstructionDisplay(Display):
     """Images above their reconstructions by a VAE.
 
     Parameters
@@ -69,19 +72,32 @@ class ReconstructionDisplay:
         self.image_shape = image_shape
 
     @classmethod
-    def from_estimator(cls, estimator, X, *, image_shape, n_images=8, ax=None,
-                       **kwargs):
+    @validate_params(
+        {"X": ["array-like"], "n_images": [POSITIVE_INT]},
+        prefer_skip_nested_validation=False,
+    )
+    def from_estimator(cls, estimator, X, y=None, *, image_shape, n_images=8,
+                       ax=None, **kwargs):
         """Reconstruct the first ``n_images`` rows of X and draw them.
 
-        The reconstruction of x is the decoder mean at its posterior mean.
+        The reconstruction of x is the decoder mean at its posterior mean
+        (decoded as the class y for a conditional model).
 
         Parameters
         ----------
         estimator : fitted skvae estimator
-            For example a fitted :class:`~skvae.VAETransformer`.
+            A fitted estimator with ``transform`` and ``inverse_transform``:
+            :class:`~skvae.VAETransformer`, or :class:`~skvae.ConditionalVAE`
+            with ``y`` (a :class:`~skvae.VAEOutlierDetector` is refused).
 
         X : array-like of shape (n_samples, n_features)
             Images, flattened.
+
+        y : label, array-like of shape (n_samples,) or None, default=None
+            :class:`~skvae.ConditionalVAE` only, where it is required: the
+            class to decode each row as (its own class for a faithful
+            reconstruction, another one to transfer its style), or one
+            label for every row. Must be None for other estimators.
 
         image_shape : pair of int
             Shape (height, width) of one image; its product must be
@@ -101,13 +117,23 @@ class ReconstructionDisplay:
         display : ReconstructionDisplay
             The display, with its artists.
         """
-        _check_vae(estimator, f"{cls.__name__}.from_estimator")
-        image_shape = _check_image_shape(image_shape, estimator.n_features_in_)
-        if not isinstance(n_images, Integral) or n_images < 1:
-            raise ValueError(f"n_images must be a positive int, got {n_images!r}.")
-        X = estimator._validate_X(X, reset=False)[:n_images]
-        mu, _ = _posterior(estimator, X)
-        display = cls(X, _decode(estimator, mu), image_shape=image_shape)
+        caller = f"{cls.__name__}.from_estimator"
+        check_estimator(caller, estimator, needs=("transform", "inverse_transform"))
+        image_shape = check_image_shape(image_shape, estimator.n_features_in_)
+        check_class(caller, estimator, y)
+        if np.ndim(y) > 0:
+            try:
+                check_consistent_length(X, y)
+            except ValueError as error:
+                raise ValueError(
+                    f"y must hold one class per row of X, or be one label: {error}"
+                ) from error
+            y = np.asarray(y)[:n_images]
+        # Indexing keeps a DataFrame's feature names for transform.
+        head = _safe_indexing(X, slice(0, n_images))
+        mu = estimator.transform(head)
+        originals = check_array(head, dtype=[np.float64, np.float32])
+        display = cls(originals, decode(estimator, mu, y), image_shape=image_shape)
         return display.plot(ax=ax, **kwargs)
 
     def plot(self, ax=None, **kwargs):
@@ -126,21 +152,20 @@ class ReconstructionDisplay:
         display : ReconstructionDisplay
             The display, with its artists.
         """
-        _check_matplotlib(f"{type(self).__name__}.plot")
         images = np.stack([np.asarray(self.originals),
                            np.asarray(self.reconstructions)])
-        ax, figure = _axes(ax, _tiles_figsize(*images.shape[:2]))
-        self.images_, _, rows = _draw_tiles(ax, images, self.image_shape, kwargs)
+        ax = self._start_plot(ax, tiles_figsize(*images.shape[:2]))
+        self.images_, _, rows = draw_tiles(ax, images, self.image_shape, kwargs)
         ax.set_yticks(rows, ["original", "reconstruction"])
-        self.ax_, self.figure_ = ax, figure
         return self
 
 
-class SampleGridDisplay:
+class SampleGridDisplay(Display):
     """A grid of images decoded from the latent space.
 
-    Either samples from the prior N(0, I), or a regular grid over two latent
-    dimensions (the others held at 0): the classic manifold picture.
+    Either samples of the model (``estimator.sample``: codes from its prior,
+    a learned flow prior included, decoded), or a regular grid over two
+    latent dimensions (the others held at 0): the classic manifold picture.
 
     Parameters
     ----------
@@ -171,6 +196,7 @@ class SampleGridDisplay:
     See Also
     --------
     skvae.VAETransformer.sample : Decode codes drawn from the prior.
+    InterpolationDisplay : Decoded images along a line between two codes.
 
     Examples
     --------
@@ -193,25 +219,40 @@ class SampleGridDisplay:
         self.axis_labels = axis_labels
 
     @classmethod
+    @validate_params(
+        {
+            "method": [StrOptions({"prior", "grid"})],
+            "n_rows": [POSITIVE_INT],
+            "n_cols": [POSITIVE_INT],
+            "random_state": ["random_state"],
+        },
+        prefer_skip_nested_validation=False,
+    )
     def from_estimator(cls, estimator, *, image_shape, method="prior", n_rows=8,
-                       n_cols=8, components=(0, 1), random_state=None, ax=None,
-                       **kwargs):
-        """Decode prior samples or a latent grid and draw them.
+                       n_cols=8, components=(0, 1), y=None, random_state=None,
+                       ax=None, **kwargs):
+        """Draw samples of the model, or decode a latent grid, and show them.
 
         Parameters
         ----------
         estimator : fitted skvae estimator
-            For example a fitted :class:`~skvae.VAETransformer`.
+            A fitted :class:`~skvae.VAETransformer` or
+            :class:`~skvae.ConditionalVAE`: ``method="prior"`` calls its
+            ``sample``, ``method="grid"`` its ``inverse_transform`` (a
+            :class:`~skvae.VAEOutlierDetector` has neither and is refused).
 
         image_shape : pair of int
             Shape (height, width) of one image; its product must be
             n_features.
 
         method : {"prior", "grid"}, default="prior"
-            ``"prior"``: decoder means of codes drawn from N(0, I).
+            ``"prior"``: ``estimator.sample``, the decoder means of codes
+            drawn from the model's prior (a learned flow prior included).
             ``"grid"``: decoder means on a grid over the latent dimensions
-            ``components``, at the 5%, ..., 95% quantiles of the prior, so
-            that equal prior mass lies between neighbouring tiles.
+            ``components``, at the 5%, ..., 95% quantiles of N(0, 1), so
+            that equal prior mass lies between neighbouring tiles under the
+            standard normal prior (not under a flow prior, whose quantiles
+            differ).
 
         n_rows, n_cols : int, default=8
             Shape of the grid of images.
@@ -219,8 +260,14 @@ class SampleGridDisplay:
         components : pair of int, default=(0, 1)
             The latent dimensions of the columns and rows (``"grid"`` only).
 
+        y : label or None, default=None
+            :class:`~skvae.ConditionalVAE` only: the class to draw. Required
+            with ``method="grid"``; with ``"prior"``, None draws each
+            sample's class from ``class_prior_``. Must be None for other
+            estimators.
+
         random_state : int, RandomState instance or None, default=None
-            Seeds the prior samples (``"prior"`` only).
+            Seeds ``estimator.sample`` (``"prior"`` only).
 
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure when None.
@@ -233,30 +280,30 @@ class SampleGridDisplay:
         display : SampleGridDisplay
             The display, with its artists.
         """
-        _check_vae(estimator, f"{cls.__name__}.from_estimator")
-        image_shape = _check_image_shape(image_shape, estimator.n_features_in_)
-        for name, value in (("n_rows", n_rows), ("n_cols", n_cols)):
-            if not isinstance(value, Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}.")
-        k = estimator.n_components
-        grid_values = axis_labels = None
+        caller = f"{cls.__name__}.from_estimator"
+        needs = ("sample",) if method == "prior" else ("inverse_transform",)
+        check_estimator(caller, estimator, needs=needs)
+        image_shape = check_image_shape(image_shape, estimator.n_features_in_)
+        check_class(caller, estimator, y, required=method == "grid")
+        n_images, grid_values, axis_labels = n_rows * n_cols, None, None
         if method == "prior":
-            Z = check_random_state(random_state).standard_normal((n_rows * n_cols, k))
-        elif method == "grid":
-            i, j = _check_components(components, k)
+            if is_conditional(estimator):
+                images, _ = estimator.sample(n_images, y=y, random_state=random_state)
+            else:
+                images = estimator.sample(n_images, random_state=random_state)
+        else:
+            k = estimator.n_components
+            i, j = check_components(components, k)
             across = ndtri(np.linspace(0.05, 0.95, n_cols))
             down = ndtri(np.linspace(0.95, 0.05, n_rows))
             Z = np.zeros((n_rows, n_cols, k))
             Z[:, :, i] = across[np.newaxis, :]
             Z[:, :, j] = down[:, np.newaxis]
-            Z = Z.reshape(-1, k)
+            images = decode(estimator, Z.reshape(-1, k), y)
             grid_values = (across, down)
-            axis_labels = (_latent_label(i), _latent_label(j))
-        else:
-            raise ValueError(f"method must be 'prior' or 'grid', got {method!r}.")
-        images = _decode(estimator, Z).reshape(n_rows, n_cols, -1)
-        display = cls(images, image_shape=image_shape, grid_values=grid_values,
-                      axis_labels=axis_labels)
+            axis_labels = (latent_label(i), latent_label(j))
+        display = cls(images.reshape(n_rows, n_cols, -1), image_shape=image_shape,
+                      grid_values=grid_values, axis_labels=axis_labels)
         return display.plot(ax=ax, **kwargs)
 
     def plot(self, ax=None, **kwargs):
@@ -275,11 +322,10 @@ class SampleGridDisplay:
         display : SampleGridDisplay
             The display, with its artists.
         """
-        _check_matplotlib(f"{type(self).__name__}.plot")
         images = np.asarray(self.images)
-        ax, figure = _axes(ax, _tiles_figsize(*images.shape[:2]))
-        self.images_, columns, rows = _draw_tiles(ax, images, self.image_shape,
-                                                  kwargs)
+        ax = self._start_plot(ax, tiles_figsize(*images.shape[:2]))
+        self.images_, columns, rows = draw_tiles(ax, images, self.image_shape,
+                                                 kwargs)
         if self.grid_values is not None:
             across, down = self.grid_values
             ax.set_xticks(columns, [f"{v:.2g}" for v in across])
@@ -287,11 +333,10 @@ class SampleGridDisplay:
             ax.tick_params(labelsize="small")
             ax.set_xlabel(self.axis_labels[0])
             ax.set_ylabel(self.axis_labels[1])
-        self.ax_, self.figure_ = ax, figure
         return self
 
 
-class InterpolationDisplay:
+class InterpolationDisplay(Display):
     """Images decoded along the straight line between two codes.
 
     Parameters
@@ -346,8 +391,15 @@ class InterpolationDisplay:
         self.show_inputs = show_inputs
 
     @classmethod
+    @validate_params(
+        {
+            "n_steps": [Interval(Integral, 2, None, closed="left")],
+            "show_inputs": ["boolean"],
+        },
+        prefer_skip_nested_validation=False,
+    )
     def from_estimator(cls, estimator, x_start, x_end, *, image_shape, n_steps=8,
-                       show_inputs=True, ax=None, **kwargs):
+                       y=None, show_inputs=True, ax=None, **kwargs):
         """Decode ``n_steps`` codes from mu(x_start) to mu(x_end) and draw them.
 
         The codes are (1 - t) mu(x_start) + t mu(x_end) for ``n_steps``
@@ -356,7 +408,9 @@ class InterpolationDisplay:
         Parameters
         ----------
         estimator : fitted skvae estimator
-            For example a fitted :class:`~skvae.VAETransformer`.
+            A fitted estimator with ``transform`` and ``inverse_transform``:
+            :class:`~skvae.VAETransformer`, or :class:`~skvae.ConditionalVAE`
+            with ``y`` (a :class:`~skvae.VAEOutlierDetector` is refused).
 
         x_start, x_end : array-like of shape (n_features,)
             The two inputs.
@@ -367,6 +421,11 @@ class InterpolationDisplay:
 
         n_steps : int, default=8
             Number of decoded images along the path (at least 2).
+
+        y : label or None, default=None
+            :class:`~skvae.ConditionalVAE` only, where it is required: the
+            class to decode the whole path as. Must be None for other
+            estimators.
 
         show_inputs : bool, default=True
             Draw the two inputs at the ends of the path.
@@ -382,18 +441,18 @@ class InterpolationDisplay:
         display : InterpolationDisplay
             The display, with its artists.
         """
-        _check_vae(estimator, f"{cls.__name__}.from_estimator")
-        image_shape = _check_image_shape(image_shape, estimator.n_features_in_)
-        if not isinstance(n_steps, Integral) or n_steps < 2:
-            raise ValueError(f"n_steps must be an int >= 2, got {n_steps!r}.")
-        ends = np.vstack([_check_one_sample(estimator, x_start, "x_start"),
-                          _check_one_sample(estimator, x_end, "x_end")])
-        mu, _ = _posterior(estimator, ends)
-        t = np.linspace(0, 1, n_steps)
-        images = _decode(estimator, (1 - t)[:, None] * mu[0] + t[:, None] * mu[1])
-        tick_labels = [f"t={v:.2g}" for v in t]
+        caller = f"{cls.__name__}.from_estimator"
+        check_estimator(caller, estimator, needs=("transform", "inverse_transform"))
+        image_shape = check_image_shape(image_shape, estimator.n_features_in_)
+        check_class(caller, estimator, y)
+        start_row, start = check_one_sample(estimator, x_start, "x_start")
+        end_row, end = check_one_sample(estimator, x_end, "x_end")
+        mu_start, mu_end = estimator.transform(start_row), estimator.transform(end_row)
+        t = np.linspace(0, 1, n_steps)[:, np.newaxis]
+        images = decode(estimator, (1 - t) * mu_start + t * mu_end, y)
+        tick_labels = [f"t={v:.2g}" for v in t[:, 0]]
         if show_inputs:
-            images = np.vstack([ends[:1], images, ends[1:]])
+            images = np.vstack([start, images, end])
             tick_labels = ["x_start", *tick_labels, "x_end"]
         display = cls(images, image_shape=image_shape, tick_labels=tick_labels,
                       show_inputs=show_inputs)
@@ -415,17 +474,15 @@ class InterpolationDisplay:
         display : InterpolationDisplay
             The display, with its artists.
         """
-        _check_matplotlib(f"{type(self).__name__}.plot")
+        images = np.asarray(self.images)[np.newaxis]
+        ax = self._start_plot(ax, tiles_figsize(*images.shape[:2]))
         from matplotlib.patches import Rectangle
 
-        images = np.asarray(self.images)[np.newaxis]
-        ax, figure = _axes(ax, _tiles_figsize(*images.shape[:2]))
-        self.images_, columns, _ = _draw_tiles(ax, images, self.image_shape, kwargs)
+        self.images_, columns, _ = draw_tiles(ax, images, self.image_shape, kwargs)
         if self.show_inputs:
             for centre in columns[[0, -1]]:
                 ax.add_patch(Rectangle((centre - 0.5, -1), 1, 1, fill=False,
                                        edgecolor="tab:red", linewidth=1.5))
         ax.set_xticks(columns, self.tick_labels)
         ax.tick_params(labelsize="small")
-        self.ax_, self.figure_ = ax, figure
         return self

@@ -1,23 +1,22 @@
 """Pictures of the latent space: codes of many samples, the posterior of one."""
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ._base import (
-    _Z01,
-    _axes,
-    _check_components,
-    _check_matplotlib,
-    _check_one_sample,
-    _check_vae,
-    _latent_label,
-    _posterior,
+    POSITIVE_FINITE,
+    POSITIVE_INT,
+    Z01,
+    Display,
+    check_components,
+    check_estimator,
+    check_one_sample,
+    latent_label,
 )
 
 
-class LatentSpaceDisplay:
+class LatentSpaceDisplay(Display):
     """Codes of samples in a 2-D view of the latent space.
 
     Use :meth:`from_estimator` to compute the codes; the constructor takes
@@ -74,13 +73,23 @@ class LatentSpaceDisplay:
     """
 
     def __init__(self, codes, *, labels=None, covariances=None,
-                 axis_labels=_Z01):
+                 axis_labels=Z01):
         self.codes = codes
         self.labels = labels
         self.covariances = covariances
         self.axis_labels = axis_labels
 
     @classmethod
+    @validate_params(
+        {
+            "X": ["array-like"],
+            "y": ["array-like", None],
+            "projection": [StrOptions({"pca"}), None],
+            "show_uncertainty": ["boolean"],
+            "n_std": [POSITIVE_FINITE],
+        },
+        prefer_skip_nested_validation=False,
+    )
     def from_estimator(cls, estimator, X, y=None, *, components=None,
                        projection=None, ax=None, show_uncertainty=False,
                        n_std=1.0, cmap=None, **kwargs):
@@ -89,7 +98,9 @@ class LatentSpaceDisplay:
         Parameters
         ----------
         estimator : fitted skvae estimator
-            For example a fitted :class:`~skvae.VAETransformer`.
+            A fitted estimator with ``transform(X, return_std=True)``:
+            :class:`~skvae.VAETransformer` or :class:`~skvae.ConditionalVAE`
+            (a :class:`~skvae.VAEOutlierDetector` is refused).
 
         X : array-like of shape (n_samples, n_features)
             Samples to encode.
@@ -103,7 +114,8 @@ class LatentSpaceDisplay:
 
         projection : {None, "pca"}, default=None
             ``"pca"`` draws the first two principal components of the codes,
-            a view of all ``n_components`` latent dimensions at once.
+            a view of all ``n_components`` latent dimensions at once; it
+            needs at least two samples.
 
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure when None.
@@ -126,8 +138,9 @@ class LatentSpaceDisplay:
         display : LatentSpaceDisplay
             The display, with its artists.
         """
-        _check_vae(estimator, f"{cls.__name__}.from_estimator")
-        mu, std = _posterior(estimator, estimator._validate_X(X, reset=False))
+        check_estimator(f"{cls.__name__}.from_estimator", estimator,
+                        needs=("transform",))
+        mu, std = estimator.transform(X, return_std=True)
         if y is not None:
             y = np.asarray(y)
             if y.shape != (mu.shape[0],):
@@ -146,30 +159,39 @@ class LatentSpaceDisplay:
                     "projection='pca' needs n_components >= 2, got "
                     f"{estimator.n_components}."
                 )
+            if mu.shape[0] < 2:
+                raise ValueError(
+                    "projection='pca' finds the two principal axes of the codes "
+                    f"of X and needs at least 2 samples, got {mu.shape[0]}. "
+                    "Pass more samples, or draw two latent dimensions with "
+                    "components."
+                )
             # Principal axes of the posterior means; the posterior covariances
-            # diag(std^2) project to P diag(std^2) P^T.
+            # diag(std^2) project to A diag(std^2) A^T.
             centred = mu - mu.mean(axis=0)
             _, _, vt = np.linalg.svd(centred, full_matrices=False)
-            P = vt[:2]
-            codes = centred @ P.T
-            covariances = np.einsum("ik,nk,jk->nij", P, std**2, P)
+            principal = vt[:2]
+            codes = centred @ principal.T
+            covariances = np.einsum("ik,nk,jk->nij", principal, std**2, principal)
             axis_labels = ("first principal axis of $z$",
                            "second principal axis of $z$")
         elif projection is None:
-            i, j = _check_components((0, 1) if components is None else components,
-                                     estimator.n_components)
+            i, j = check_components((0, 1) if components is None else components,
+                                    estimator.n_components)
             codes = mu[:, [i, j]]
             covariances = np.zeros((mu.shape[0], 2, 2), dtype=mu.dtype)
             covariances[:, 0, 0] = std[:, i] ** 2
             covariances[:, 1, 1] = std[:, j] ** 2
-            axis_labels = (_latent_label(i), _latent_label(j))
-        else:
-            raise ValueError(f"projection must be None or 'pca', got {projection!r}.")
+            axis_labels = (latent_label(i), latent_label(j))
         display = cls(codes, labels=y, covariances=covariances,
                       axis_labels=axis_labels)
         return display.plot(ax=ax, show_uncertainty=show_uncertainty, n_std=n_std,
                             cmap=cmap, **kwargs)
 
+    @validate_params(
+        {"show_uncertainty": ["boolean"], "n_std": [POSITIVE_FINITE]},
+        prefer_skip_nested_validation=False,
+    )
     def plot(self, ax=None, *, show_uncertainty=False, n_std=1.0, cmap=None,
              **kwargs):
         """Draw the codes.
@@ -198,13 +220,12 @@ class LatentSpaceDisplay:
         display : LatentSpaceDisplay
             The display, with its artists.
         """
-        _check_matplotlib(f"{type(self).__name__}.plot")
+        if show_uncertainty and self.covariances is None:
+            raise ValueError("show_uncertainty=True needs the covariances.")
+        ax = self._start_plot(ax)
         import matplotlib as mpl
         from matplotlib.collections import EllipseCollection
 
-        if show_uncertainty and self.covariances is None:
-            raise ValueError("show_uncertainty=True needs the covariances.")
-        ax, figure = _axes(ax)
         codes = np.asarray(self.codes)
         if self.labels is None:
             self.classes_ = np.array([None])
@@ -254,17 +275,18 @@ class LatentSpaceDisplay:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
                       markerscale=1.5, borderaxespad=0)
         ax.autoscale_view()
-        self.ax_, self.figure_ = ax, figure
         return self
 
 
-class PosteriorDisplay:
+class PosteriorDisplay(Display):
     """The reparameterization trick for one input.
 
     Draws codes z = mu + sigma * eps, eps ~ N(0, I), from the posterior
     q(z|x) of one sample, marks the mean mu, and outlines the ellipse
     ``n_std`` posterior standard deviations from it (semi-axes
-    ``n_std * sigma``), in two latent dimensions.
+    ``n_std * sigma``), in two latent dimensions. Beside it, the model's
+    prior p(z): the ``n_std``-sigma circle of N(0, I), or codes drawn from a
+    learned flow prior.
 
     Parameters
     ----------
@@ -278,7 +300,12 @@ class PosteriorDisplay:
         Codes drawn from the posterior.
 
     n_std : float, default=2.0
-        Size of the ellipse, in standard deviations.
+        Size of the ellipse, in standard deviations; positive and finite.
+
+    prior_draws : ndarray of shape (n_prior_draws, 2), default=None
+        Codes drawn from the prior p(z) in the two dimensions drawn. None
+        means the prior is N(0, I), drawn exactly as its ``n_std``-sigma
+        circle.
 
     axis_labels : tuple of str, default=("$z_{0}$", "$z_{1}$")
         Labels of the x and y axes.
@@ -296,6 +323,9 @@ class PosteriorDisplay:
 
     prior_ellipse_ : matplotlib Ellipse or None
         The ``n_std``-sigma circle of the prior N(0, I), when drawn.
+
+    prior_scatter_ : matplotlib PathCollection or None
+        The codes drawn from the prior, when ``prior_draws`` are drawn.
 
     ax_ : matplotlib Axes
         Axes with the picture.
@@ -320,15 +350,27 @@ class PosteriorDisplay:
     (500, 2)
     """
 
-    def __init__(self, mean, std, draws, *, n_std=2.0,
-                 axis_labels=_Z01):
+    _plot_constraints = {"n_std": [POSITIVE_FINITE]}
+
+    def __init__(self, mean, std, draws, *, n_std=2.0, prior_draws=None,
+                 axis_labels=Z01):
         self.mean = mean
         self.std = std
         self.draws = draws
         self.n_std = n_std
+        self.prior_draws = prior_draws
         self.axis_labels = axis_labels
 
     @classmethod
+    @validate_params(
+        {
+            "n_draws": [POSITIVE_INT],
+            "n_std": [POSITIVE_FINITE],
+            "random_state": ["random_state"],
+            "show_prior": ["boolean"],
+        },
+        prefer_skip_nested_validation=False,
+    )
     def from_estimator(cls, estimator, x, *, components=(0, 1), n_draws=500,
                        n_std=2.0, random_state=None, ax=None, show_prior=True,
                        **kwargs):
@@ -337,7 +379,9 @@ class PosteriorDisplay:
         Parameters
         ----------
         estimator : fitted skvae estimator
-            For example a fitted :class:`~skvae.VAETransformer`.
+            A fitted estimator with ``transform(X, return_std=True)``:
+            :class:`~skvae.VAETransformer` or :class:`~skvae.ConditionalVAE`
+            (a :class:`~skvae.VAEOutlierDetector` is refused).
 
         x : array-like of shape (n_features,)
             The input.
@@ -346,19 +390,22 @@ class PosteriorDisplay:
             The two latent dimensions to draw.
 
         n_draws : int, default=500
-            Number of codes to draw.
+            Number of codes to draw from the posterior, and from a flow
+            prior.
 
         n_std : float, default=2.0
             Size of the ellipse, in posterior standard deviations.
 
         random_state : int, RandomState instance or None, default=None
-            Seeds the noise eps.
+            Seeds the noise eps, then the draws from a flow prior.
 
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure when None.
 
         show_prior : bool, default=True
-            Also outline the ``n_std``-sigma circle of the prior N(0, I).
+            Also draw the model's prior: the ``n_std``-sigma circle of
+            N(0, I) for ``prior="normal"``, ``n_draws`` codes drawn with
+            ``estimator.sample_latent`` otherwise.
 
         **kwargs : dict
             Passed to :meth:`matplotlib.axes.Axes.scatter` for the draws.
@@ -368,19 +415,25 @@ class PosteriorDisplay:
         display : PosteriorDisplay
             The display, with its artists.
         """
-        _check_vae(estimator, f"{cls.__name__}.from_estimator")
-        i, j = _check_components(components, estimator.n_components)
-        if not isinstance(n_draws, Integral) or n_draws < 1:
-            raise ValueError(f"n_draws must be a positive int, got {n_draws!r}.")
-        mu, std = _posterior(estimator, _check_one_sample(estimator, x, "x"))
+        check_estimator(f"{cls.__name__}.from_estimator", estimator,
+                        needs=("transform", "sample_latent"))
+        i, j = check_components(components, estimator.n_components)
+        row, _ = check_one_sample(estimator, x, "x")
+        mu, std = estimator.transform(row, return_std=True)
         mean, std = mu[0, [i, j]], std[0, [i, j]]
-        eps = check_random_state(random_state).standard_normal((n_draws, 2))
+        rng = check_random_state(random_state)
+        eps = rng.standard_normal((n_draws, 2))
+        prior_draws = None
+        if estimator.prior != "normal":
+            prior_draws = estimator.sample_latent(n_draws, random_state=rng)[:, [i, j]]
         display = cls(mean, std, mean + std * eps, n_std=n_std,
-                      axis_labels=(_latent_label(i), _latent_label(j)))
+                      prior_draws=prior_draws,
+                      axis_labels=(latent_label(i), latent_label(j)))
         return display.plot(ax=ax, show_prior=show_prior, **kwargs)
 
+    @validate_params({"show_prior": ["boolean"]}, prefer_skip_nested_validation=False)
     def plot(self, ax=None, *, show_prior=True, **kwargs):
-        """Draw the codes, the mean and the ellipse.
+        """Draw the codes, the mean, the ellipse and the prior.
 
         Parameters
         ----------
@@ -388,7 +441,8 @@ class PosteriorDisplay:
             Axes to draw on; a new figure when None.
 
         show_prior : bool, default=True
-            Also outline the ``n_std``-sigma circle of the prior N(0, I).
+            Also draw the prior: ``prior_draws`` when given, else the
+            ``n_std``-sigma circle of N(0, I).
 
         **kwargs : dict
             Passed to :meth:`matplotlib.axes.Axes.scatter` for the draws.
@@ -398,11 +452,16 @@ class PosteriorDisplay:
         display : PosteriorDisplay
             The display, with its artists.
         """
-        _check_matplotlib(f"{type(self).__name__}.plot")
+        ax = self._start_plot(ax)
         from matplotlib.patches import Ellipse
 
-        ax, figure = _axes(ax)
         mean, std, n_std = np.asarray(self.mean), np.asarray(self.std), self.n_std
+        self.prior_ellipse_ = self.prior_scatter_ = None
+        if show_prior and self.prior_draws is not None:
+            prior_draws = np.asarray(self.prior_draws)
+            self.prior_scatter_ = ax.scatter(
+                prior_draws[:, 0], prior_draws[:, 1], s=6, alpha=0.3,
+                color="gray", label=r"$z \sim p(z)$, the prior")
         style = {"s": 8, "alpha": 0.4, "color": "tab:blue",
                  "label": r"$z = \mu + \sigma \odot \epsilon$"}
         style.update(kwargs)
@@ -414,8 +473,7 @@ class PosteriorDisplay:
         (self.mean_marker_,) = ax.plot(*mean, marker="X", markersize=12,
                                        color="black", linestyle="none",
                                        label=r"$\mu(x)$")
-        self.prior_ellipse_ = None
-        if show_prior:
+        if show_prior and self.prior_draws is None:
             self.prior_ellipse_ = Ellipse((0, 0), 2 * n_std, 2 * n_std, fill=False,
                                           edgecolor="gray", linestyle="--",
                                           label=rf"${n_std:g}\sigma$ circle of $p(z)$")
@@ -425,5 +483,4 @@ class PosteriorDisplay:
         ax.set_aspect("equal", adjustable="datalim")
         ax.autoscale_view()
         ax.legend(loc="best", fontsize="small", framealpha=0.9)
-        self.ax_, self.figure_ = ax, figure
         return self

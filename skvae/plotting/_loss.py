@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from ._base import _axes, _check_matplotlib, _check_vae
+from ._base import Display, check_estimator
 
 
-class LossCurveDisplay:
+class LossCurveDisplay(Display):
     """Training loss, and validation score, per iteration.
 
     Parameters
@@ -59,8 +59,9 @@ class LossCurveDisplay:
         Parameters
         ----------
         estimator : fitted skvae estimator
-            For example a fitted :class:`~skvae.VAETransformer`; its
-            ``validation_scores_`` are drawn when present.
+            Any fitted skvae estimator (:class:`~skvae.VAETransformer`,
+            :class:`~skvae.ConditionalVAE`, :class:`~skvae.VAEOutlierDetector`);
+            its ``validation_scores_`` are drawn when present.
 
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure when None.
@@ -73,7 +74,7 @@ class LossCurveDisplay:
         display : LossCurveDisplay
             The display, with its artists.
         """
-        _check_vae(estimator, f"{cls.__name__}.from_estimator")
+        check_estimator(f"{cls.__name__}.from_estimator", estimator)
         display = cls(estimator.loss_curve_,
                       validation_scores=getattr(estimator, "validation_scores_", None),
                       xlabel="epoch" if estimator.solver == "adam" else "iteration")
@@ -95,8 +96,7 @@ class LossCurveDisplay:
         display : LossCurveDisplay
             The display, with its artists.
         """
-        _check_matplotlib(f"{type(self).__name__}.plot")
-        ax, figure = _axes(ax)
+        ax = self._start_plot(ax)
         loss = np.asarray(self.loss_curve)
         style = {"label": "training loss"}
         style.update(kwargs)
@@ -110,5 +110,4 @@ class LossCurveDisplay:
             ax.legend()
         ax.set_xlabel(self.xlabel)
         ax.set_ylabel("negative mean ELBO + penalty (nats)")
-        self.ax_, self.figure_ = ax, figure
         return self
