@@ -65,8 +65,8 @@ def check_estimator(caller, estimator, needs=()):
             raise TypeError(
                 f"{caller} {USES[method]}, which {name} does not have. Fit a "
                 "VAETransformer (or a ConditionalVAE) with the same parameters "
-                f"to draw this picture; LossCurveDisplay draws any {name}'s "
-                "training."
+                "to draw this picture (LossCurveDisplay draws the training of "
+                "any skvae estimator)."
             )
     check_is_fitted(estimator)
 

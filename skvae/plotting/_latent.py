@@ -2,7 +2,11 @@
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions, validate_params
+from sklearn.utils._param_validation import (
+    StrOptions,
+    validate_parameter_constraints,
+    validate_params,
+)
 
 from ._base import (
     POSITIVE_FINITE,
@@ -431,7 +435,6 @@ class PosteriorDisplay(Display):
                       axis_labels=(latent_label(i), latent_label(j)))
         return display.plot(ax=ax, show_prior=show_prior, **kwargs)
 
-    @validate_params({"show_prior": ["boolean"]}, prefer_skip_nested_validation=False)
     def plot(self, ax=None, *, show_prior=True, **kwargs):
         """Draw the codes, the mean, the ellipse and the prior.
 
@@ -452,6 +455,11 @@ class PosteriorDisplay(Display):
         display : PosteriorDisplay
             The display, with its artists.
         """
+        # Not validate_params: it would name plot in the errors about n_std,
+        # which _start_plot checks as a value of the constructor.
+        validate_parameter_constraints({"show_prior": ["boolean"]},
+                                       {"show_prior": show_prior},
+                                       caller_name=f"{type(self).__name__}.plot")
         ax = self._start_plot(ax)
         from matplotlib.patches import Ellipse
 
