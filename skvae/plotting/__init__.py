@@ -7,9 +7,11 @@ call, and keeps the artists, ``ax_`` and ``figure_`` as attributes.
 matplotlib is imported only when drawing: ``pip install skvae[plot]``.
 """
 
-from ._images import InterpolationDisplay, ReconstructionDisplay, SampleGridDisplay
-from ._latent import LatentSpaceDisplay, PosteriorDisplay
+from ._images import InterpolationDisplay, ReconstructionDisplay
+from ._latent import LatentSpaceDisplay
 from ._loss import LossCurveDisplay
+from ._posterior import PosteriorDisplay
+from ._samples import SampleGridDisplay
 
 __all__ = [
     "InterpolationDisplay",
