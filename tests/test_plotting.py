@@ -1,15 +1,18 @@
+import re
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.decomposition import PCA
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression
 
-from skvae import VAETransformer
+import skvae.plotting
+from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer
 from skvae.datasets import PATTERN_NAMES, make_patterns
 from skvae.plotting import (
     InterpolationDisplay,
@@ -35,9 +38,30 @@ def vae(data):
                           random_state=0).fit(X)
 
 
+def fit_quietly(estimator, X, y=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X) if y is None else estimator.fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def estimators(data):
+    """A tiny fitted model of each estimator class, and with a flow prior."""
+    X, y = data
+    tiny = {"likelihood": "bernoulli", "hidden_layer_sizes": (8,), "max_iter": 20,
+            "random_state": 0}
+    return {
+        "transformer": fit_quietly(VAETransformer(**tiny), X),
+        "transformer, flow prior": fit_quietly(VAETransformer(prior="flow", **tiny), X),
+        "conditional": fit_quietly(ConditionalVAE(**tiny), X, y),
+        "conditional, flow prior": fit_quietly(ConditionalVAE(prior="flow", **tiny),
+                                               X, y),
+        "outlier detector": fit_quietly(VAEOutlierDetector(**tiny), X),
+    }
+
+
 def posterior_std(vae, X):
-    _, log_var = vae._network.encode(np.atleast_2d(X))
-    return np.exp(0.5 * log_var)
+    return vae.transform(np.atleast_2d(X), return_std=True)[1]
 
 
 def image_arrays(display):
@@ -119,7 +143,7 @@ def test_latent_space_accepts_an_axes(pyplot, vae, data):
         ({"components": (1, 1)}, "pair of two different"),
         ({"components": 0}, "pair of two different"),
         ({"components": (0, 1), "projection": "pca"}, "not both"),
-        ({"projection": "tsne"}, "projection must be None or 'pca'"),
+        ({"projection": "tsne"}, "'projection' parameter .* str among {'pca'} or None"),
         ({"y": np.zeros(3)}, "one label per sample"),
     ],
 )
@@ -239,9 +263,10 @@ def test_sample_grid_over_two_latent_dimensions(pyplot, vae):
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"method": "posterior"}, "method must be 'prior' or 'grid'"),
+    [({"method": "posterior"}, "'method' parameter .* must be a str among"),
      ({"method": "grid", "components": (0, 5)}, "latent dimensions in"),
-     ({"n_rows": 0}, "n_rows must be a positive int")],
+     ({"n_rows": 0}, r"'n_rows' parameter .* int in the range \[1, inf\)"),
+     ({"n_cols": 2.0}, r"'n_cols' parameter .* int in the range \[1, inf\)")],
 )
 def test_sample_grid_bad_arguments(pyplot, vae, params, match):
     with pytest.raises(ValueError, match=match):
@@ -280,7 +305,7 @@ def test_interpolation_without_inputs_on_a_given_axes(pyplot, vae, data):
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"n_steps": 1}, "n_steps must be an int >= 2"),
+    [({"n_steps": 1}, r"'n_steps' parameter .* int in the range \[2, inf\)"),
      ({"x_end": np.ones(9)}, "x_end must be one sample with 16 features")],
 )
 def test_interpolation_bad_arguments(pyplot, vae, data, params, match):
@@ -326,6 +351,7 @@ def test_posterior_prior_circle_n_std_and_axes(pyplot, vae, data):
     sigma = posterior_std(vae, X[0])[0, :2]
     assert_allclose(display.ellipse_.width, 6 * sigma[0])
     assert display.prior_ellipse_.width == 6 and display.prior_ellipse_.center == (0, 0)
+    assert display.prior_scatter_ is None
     assert_allclose(display.scatter_.get_facecolor()[0, :3], [0, 0.50196, 0],
                     atol=1e-4)
     no_prior = PosteriorDisplay.from_estimator(vae, X[0], show_prior=False)
@@ -338,8 +364,25 @@ def test_posterior_bad_arguments(pyplot, vae, data):
         PosteriorDisplay.from_estimator(vae, X[0], components=(0, 3))
     with pytest.raises(ValueError, match="x must be one sample with 16 features"):
         PosteriorDisplay.from_estimator(vae, X[:2])
-    with pytest.raises(ValueError, match="n_draws must be a positive int"):
+    with pytest.raises(ValueError, match=r"'n_draws' parameter .* \[1, inf\)"):
         PosteriorDisplay.from_estimator(vae, X[0], n_draws=0)
+
+
+@pytest.mark.parametrize("model", ["transformer, flow prior",
+                                   "conditional, flow prior"])
+def test_posterior_draws_a_flow_prior_by_sampling_it(pyplot, data, estimators, model):
+    X, _ = data
+    flow = estimators[model]
+    display = PosteriorDisplay.from_estimator(flow, X[0], n_draws=200, random_state=0)
+    # The prior is drawn after the posterior noise, from the same generator.
+    rng = np.random.RandomState(0)
+    rng.standard_normal((200, 2))
+    assert_allclose(display.prior_scatter_.get_offsets(),
+                    flow.sample_latent(200, random_state=rng))
+    assert display.prior_ellipse_ is None
+    assert "prior" in display.prior_scatter_.get_label()
+    hidden = PosteriorDisplay.from_estimator(flow, X[0], n_draws=10, show_prior=False)
+    assert hidden.prior_scatter_ is None and hidden.prior_ellipse_ is None
 
 
 # -- LossCurveDisplay ------------------------------------------------------------
@@ -414,3 +457,187 @@ def test_float32_codes_stay_float32(pyplot, data):
     display = LatentSpaceDisplay.from_estimator(vae, X, y, show_uncertainty=True)
     assert display.codes.dtype == np.float32
     assert display.covariances.dtype == np.float32
+
+
+# -- every Display with every estimator ------------------------------------------
+
+
+def draw(picture, estimator, X, labels, classes=None):
+    """Draw ``picture``; ``classes`` (one per row of X) are decoded as, if given."""
+    one_class = None if classes is None else classes[0]
+    if picture == "latent space":
+        return LatentSpaceDisplay.from_estimator(estimator, X, labels)
+    if picture == "posterior":
+        return PosteriorDisplay.from_estimator(estimator, X[0], n_draws=50,
+                                               random_state=0)
+    if picture == "reconstruction":
+        return ReconstructionDisplay.from_estimator(estimator, X, classes,
+                                                    image_shape=(4, 4), n_images=4)
+    if picture == "prior samples":
+        return SampleGridDisplay.from_estimator(estimator, image_shape=(4, 4),
+                                                n_rows=2, n_cols=3, y=one_class,
+                                                random_state=0)
+    if picture == "latent grid":
+        return SampleGridDisplay.from_estimator(estimator, image_shape=(4, 4),
+                                                method="grid", n_rows=2, n_cols=3,
+                                                y=one_class)
+    if picture == "interpolation":
+        return InterpolationDisplay.from_estimator(estimator, X[0], X[1],
+                                                   image_shape=(4, 4), n_steps=3,
+                                                   y=one_class)
+    return LossCurveDisplay.from_estimator(estimator)
+
+
+PICTURES = ["latent space", "posterior", "reconstruction", "prior samples",
+            "latent grid", "interpolation", "loss curve"]
+
+# The public method each picture needs and a VAEOutlierDetector lacks.
+NEEDED_BY = {"latent space": "transform", "posterior": "transform",
+             "reconstruction": "transform", "prior samples": "sample",
+             "latent grid": "inverse_transform", "interpolation": "transform"}
+
+
+@pytest.mark.parametrize("picture", PICTURES)
+@pytest.mark.parametrize("model", ["transformer", "transformer, flow prior",
+                                   "conditional", "conditional, flow prior",
+                                   "outlier detector"])
+def test_every_display_draws_or_refuses_every_estimator(pyplot, data, estimators,
+                                                        model, picture):
+    X, y = data
+    estimator = estimators[model]
+    classes = y if isinstance(estimator, ConditionalVAE) else None
+    if isinstance(estimator, VAEOutlierDetector) and picture in NEEDED_BY:
+        match = (rf"{NEEDED_BY[picture]}\b.*, which VAEOutlierDetector does not "
+                 "have. Fit a VAETransformer")
+        with pytest.raises(TypeError, match=match):
+            draw(picture, estimator, X, y, classes)
+        return
+    display = draw(picture, estimator, X, y, classes)
+    assert display.ax_.has_data() and display.figure_ is display.ax_.figure
+
+
+def test_sample_grid_draws_what_a_flow_prior_samples(pyplot, estimators):
+    flow = estimators["transformer, flow prior"]
+    display = SampleGridDisplay.from_estimator(flow, image_shape=(4, 4), n_rows=2,
+                                               n_cols=3, random_state=3)
+    images = image_arrays(display).reshape(6, 16)
+    assert_allclose(images, flow.sample(6, random_state=3))
+    # Not the decoded N(0, I) codes that the flow transforms.
+    standard = np.random.RandomState(3).standard_normal((6, 2))
+    assert not np.allclose(images, flow.inverse_transform(standard), atol=0.05)
+
+
+def test_conditional_reconstruction_decodes_rows_as_the_given_classes(
+        pyplot, data, estimators):
+    X, y = data
+    cvae = estimators["conditional"]
+    display = ReconstructionDisplay.from_estimator(cvae, X, y, image_shape=(4, 4),
+                                                   n_images=5)
+    codes = cvae.transform(X[:5])
+    assert_allclose(image_arrays(display)[0], X[:5].reshape(5, 4, 4))
+    assert_allclose(image_arrays(display)[1],
+                    cvae.inverse_transform(codes, y[:5]).reshape(5, 4, 4))
+    as_two = ReconstructionDisplay.from_estimator(cvae, X, 2, image_shape=(4, 4),
+                                                  n_images=5)
+    assert_allclose(image_arrays(as_two)[1],
+                    cvae.inverse_transform(codes, 2).reshape(5, 4, 4))
+
+
+def test_conditional_grid_path_and_samples_use_the_class(pyplot, data, estimators):
+    X, _ = data
+    cvae = estimators["conditional"]
+    grid = SampleGridDisplay.from_estimator(cvae, image_shape=(4, 4), method="grid",
+                                            n_rows=2, n_cols=2, y=3)
+    across, down = grid.grid_values
+    assert_allclose(grid.images_[0, 1].get_array(),
+                    cvae.inverse_transform([[across[1], down[0]]], 3).reshape(4, 4))
+    path = InterpolationDisplay.from_estimator(cvae, X[0], X[1], image_shape=(4, 4),
+                                               n_steps=3, y=1, show_inputs=False)
+    midpoint = cvae.transform(X[:2]).mean(axis=0, keepdims=True)
+    assert_allclose(image_arrays(path)[0, 1],
+                    cvae.inverse_transform(midpoint, 1).reshape(4, 4), rtol=1e-6)
+    for y in (None, 2):
+        samples = SampleGridDisplay.from_estimator(cvae, image_shape=(4, 4), n_rows=2,
+                                                   n_cols=3, y=y, random_state=0)
+        expected, _ = cvae.sample(6, y=y, random_state=0)
+        assert_allclose(image_arrays(samples), expected.reshape(2, 3, 4, 4))
+
+
+@pytest.mark.parametrize("picture", ["reconstruction", "latent grid",
+                                     "interpolation"])
+def test_decoding_needs_the_class_exactly_for_a_conditional_model(
+        pyplot, data, estimators, picture):
+    X, y = data
+    with pytest.raises(ValueError, match=r"ConditionalVAE decodes a code as a "
+                       r"class, p\(x \| z, y\): pass y"):
+        draw(picture, estimators["conditional"], X, y, classes=None)
+    with pytest.raises(ValueError, match="labels not seen in fit"):
+        draw(picture, estimators["conditional"], X, y, classes=np.full(len(X), 7))
+    with pytest.raises(ValueError, match="VAETransformer decodes without one. "
+                       "Leave y=None"):
+        draw(picture, estimators["transformer"], X, y, classes=y)
+
+
+def test_conditional_reconstruction_needs_a_class_per_row(pyplot, data, estimators):
+    X, y = data
+    with pytest.raises(ValueError, match="y must hold one class per row of X"):
+        ReconstructionDisplay.from_estimator(estimators["conditional"], X, y[:3],
+                                             image_shape=(4, 4))
+
+
+def test_displays_reach_estimators_through_public_methods_only():
+    package = Path(skvae.plotting.__file__).parent
+    for path in package.glob("*.py"):
+        assert not re.search(r"estimator\._", path.read_text()), path.name
+
+
+# -- argument checks ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_std", [-1, 0, np.nan, np.inf, "2"])
+def test_n_std_must_be_positive_and_finite(pyplot, vae, data, n_std):
+    X, _ = data
+    def match(caller):
+        return (rf"'n_std' parameter of {re.escape(caller)} must be a float in "
+                r"the range \(0\.0, inf\)")
+
+    with pytest.raises(ValueError, match=match("PosteriorDisplay.from_estimator")):
+        PosteriorDisplay.from_estimator(vae, X[0], n_std=n_std)
+    display = PosteriorDisplay(np.zeros(2), np.ones(2), np.zeros((3, 2)),
+                               n_std=n_std)
+    with pytest.raises(ValueError, match=match("PosteriorDisplay")):
+        display.plot()
+    with pytest.raises(ValueError, match=match("LatentSpaceDisplay.from_estimator")):
+        LatentSpaceDisplay.from_estimator(vae, X, show_uncertainty=True, n_std=n_std)
+    latent = LatentSpaceDisplay(np.zeros((3, 2)), covariances=np.ones((3, 2, 2)))
+    with pytest.raises(ValueError, match=match("LatentSpaceDisplay.plot")):
+        latent.plot(show_uncertainty=True, n_std=n_std)
+
+
+def test_latent_space_pca_needs_two_samples(pyplot, vae, data):
+    X, _ = data
+    with pytest.raises(ValueError, match="projection='pca' .* needs at least 2 "
+                       "samples, got 1"):
+        LatentSpaceDisplay.from_estimator(vae, X[:1], projection="pca")
+
+
+@pytest.mark.parametrize(
+    "make_display, match",
+    [
+        (lambda vae, X: ReconstructionDisplay.from_estimator(
+            vae, X, image_shape=(4, 4), n_images=0), "'n_images' parameter"),
+        (lambda vae, X: InterpolationDisplay.from_estimator(
+            vae, X[0], X[1], image_shape=(4, 4), show_inputs="yes"),
+         "'show_inputs' parameter .* must be an instance of 'bool'"),
+        (lambda vae, X: PosteriorDisplay.from_estimator(vae, X[0], show_prior=None),
+         "'show_prior' parameter"),
+        (lambda vae, X: PosteriorDisplay(np.zeros(2), np.ones(2), np.zeros((3, 2)))
+         .plot(show_prior="no"), r"'show_prior' parameter of PosteriorDisplay\.plot"),
+        (lambda vae, X: SampleGridDisplay.from_estimator(
+            vae, image_shape=(4, 4), random_state="seed"), "'random_state' parameter"),
+    ],
+)
+def test_other_bad_arguments_are_named(pyplot, vae, data, make_display, match):
+    X, _ = data
+    with pytest.raises(ValueError, match=match):
+        make_display(vae, X)
