@@ -1,6 +1,6 @@
 """skvae: variational autoencoders as scikit-learn estimators, in NumPy and SciPy."""
 
-from . import datasets, plotting
+from . import datasets, exceptions, plotting
 from .conditional import ConditionalVAE
 from .outlier import VAEOutlierDetector
 from .transformer import VAETransformer
@@ -12,6 +12,7 @@ __all__ = [
     "VAEOutlierDetector",
     "VAETransformer",
     "datasets",
+    "exceptions",
     "plotting",
     "__version__",
 ]

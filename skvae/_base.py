@@ -9,6 +9,8 @@ holds the public methods of the models that encode and decode
 mathematics lives in the private modules; this one knows scikit-learn.
 """
 
+import copy
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -36,6 +38,7 @@ from ._training import (
     fit_adam,
     fit_lbfgs,
 )
+from .exceptions import DivergenceError
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
 # mapped through the normal quantile function (randomized quasi-Monte Carlo).
@@ -51,6 +54,32 @@ INFERENCE_CHUNK_MIB = 32
 
 # How far outside [0, 1] Bernoulli data may stray through rounding.
 BERNOULLI_TOLERANCE = 1e-6
+
+
+def transactional(fit_method):
+    """Make a fitting method complete or leave the estimator as it was.
+
+    Whatever the exception (divergence, KeyboardInterrupt, MemoryError, ...),
+    every attribute is restored to its state before the call: an unfitted
+    estimator stays unfitted, a fitted one keeps its previous fit.
+    """
+
+    @functools.wraps(fit_method)
+    def wrapper(self, *args, **kwargs):
+        saved = copy.deepcopy(self.__dict__)
+        try:
+            return fit_method(self, *args, **kwargs)
+        except BaseException as error:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            if isinstance(error, DivergenceError):
+                raise DivergenceError(
+                    f"{error} {type(self).__name__} was left unchanged, as it was "
+                    "before this call. Lower learning_rate_init, or raise alpha."
+                ) from None
+            raise
+
+    return wrapper
 
 
 def chunk_n_rows(row_bytes, max_n_rows, working_memory):
@@ -323,11 +352,16 @@ class BaseVAE(BaseEstimator):
         chunk = chunk_n_rows(width * net.dtype.itemsize, X.shape[0], budget)
         shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
         out = np.empty(shape, dtype=X.dtype)
-        for rows in gen_batches(X.shape[0], chunk):
-            chunk_args = [self._as_network_dtype(X[rows])]
-            if condition is not None:
-                chunk_args.append(self._as_network_dtype(condition[rows]))
-            out[rows] = function(*chunk_args)
+        # A density of a row far from the data can fall below the most negative
+        # float (and an error above the largest): report those bounds, never
+        # -inf or inf.
+        finfo = np.finfo(X.dtype)
+        with np.errstate(over="ignore"):
+            for rows in gen_batches(X.shape[0], chunk):
+                chunk_args = [self._as_network_dtype(X[rows])]
+                if condition is not None:
+                    chunk_args.append(self._as_network_dtype(condition[rows]))
+                out[rows] = np.clip(function(*chunk_args), finfo.min, finfo.max)
         return out
 
     def _transform(self, X, return_std=False):

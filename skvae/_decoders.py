@@ -187,7 +187,8 @@ class AutoregressiveDecoder(Part):
 
     def output(self, X, Z):
         """The per-feature outputs a_j(x_<j, z), all at once: shape (n, d)."""
-        return self.made.forward(self.made.masked(self.W), self.b, X, Z)[-1]
+        return self.made.forward(self.made.masked(self.W), self.b, mlp.bounded(X),
+                                 Z)[-1]
 
     def log_prob(self, X, Z):
         lead = Z.shape[:-1]
@@ -198,7 +199,7 @@ class AutoregressiveDecoder(Part):
 
     def forward(self, X, Z):
         Wm = self.made.masked(self.W)
-        outputs = self.made.forward(Wm, self.b, X, Z)
+        outputs = self.made.forward(Wm, self.b, mlp.bounded(X), Z)
         log_px, head_cache = self.head.forward(X, outputs[-1])
         return log_px, (Wm, outputs, head_cache)
 

@@ -15,6 +15,8 @@ and draws samples.  A head is shared by every decoder, so a new decoder gets
 both likelihoods for free.
 """
 
+import math
+
 import numpy as np
 from scipy.special import logit
 
@@ -29,6 +31,49 @@ from ._likelihoods import (
 )
 
 
+class DataScaler:
+    """x -> (x - shift) / scale: the units the network works in.
+
+    ``shift`` is the per-feature mean of the training data and ``scale`` the
+    square root of its mean feature variance (one number, so that the
+    features keep their relative scales and the variance floor its meaning).
+    Densities of the original data get the log-Jacobian ``log_det`` = -d log
+    scale added, so scores stay densities of x, whatever its offset and scale.
+    The identity (shift 0, scale 1) for data that must stay in [0, 1].
+    """
+
+    def __init__(self, shift, scale):
+        self.shift = shift
+        self.scale = float(scale)
+        self.log_det = -shift.shape[0] * math.log(self.scale)
+
+    @classmethod
+    def identity(cls, n_features):
+        return cls(np.zeros(n_features), 1.0)
+
+    @classmethod
+    def standardizing(cls, X):
+        """Shift and scale from X's statistics, accumulated in float64."""
+        shift = X.mean(axis=0, dtype=np.float64)
+        mean_var = float(np.mean(X.var(axis=0, dtype=np.float64)))
+        scale = math.sqrt(mean_var) if mean_var > 0 and math.isfinite(mean_var) else 1.0
+        return cls(shift, scale)
+
+    def transform(self, X):
+        if self.scale == 1.0 and not self.shift.any():
+            return X
+        out = X - self.shift.astype(X.dtype, copy=False)
+        out /= self.scale
+        return out
+
+    def inverse_transform(self, X):
+        if self.scale == 1.0 and not self.shift.any():
+            return X
+        out = X * self.scale
+        out += self.shift.astype(X.dtype, copy=False)
+        return out
+
+
 class BernoulliHead(Part):
     """p(x | a) = prod_j sigmoid(a_j)^x_j (1 - sigmoid(a_j))^(1 - x_j), x in [0, 1].
 
@@ -40,6 +85,10 @@ class BernoulliHead(Part):
 
     def __init__(self, n_features):
         self.n_features = n_features
+
+    def scaler(self, X):
+        """The data stay in [0, 1]: no scaling."""
+        return DataScaler.identity(self.n_features)
 
     def initialize(self, X, output_bias, var_floor_fraction):
         """Start the logits at the logit of each feature's mean."""
@@ -97,6 +146,10 @@ class GaussianHead(Part):
 
     def shapes(self):
         return [(self._name, (self.n_features,))]
+
+    def scaler(self, X):
+        """Standardize: per-feature mean, one scale (see :class:`DataScaler`)."""
+        return DataScaler.standardizing(X)
 
     @property
     def _name(self):

@@ -65,9 +65,12 @@ def bernoulli_mean(logits):
 def variance_floor(feature_var, fraction):
     """The Gaussian variance's lower bound: ``fraction`` of the mean feature variance.
 
-    It follows the data's scale, and is never below 1e-12.
+    It follows the data's scale. When every feature is constant (one row, or
+    constant columns) there is no scale to follow: the models work on data
+    standardized to unit mean variance, so the floor is then ``fraction``.
     """
-    return max(fraction * float(feature_var.mean()), 1e-12)
+    mean = float(feature_var.mean())
+    return fraction * (mean if mean > 0 else 1.0)
 
 
 def gaussian_log_prob(X, mean, var):

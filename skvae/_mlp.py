@@ -11,6 +11,18 @@ import numpy as np
 
 from ._activations import ACTIVATIONS, DERIVATIVES
 
+# What a network may see of its input: data in standardized units, or codes,
+# clipped to this bound so that no finite row, however far from the training
+# data, can overflow a hidden layer. Training data never comes near it.
+INPUT_BOUND = 1e4
+
+
+def bounded(X):
+    """X clipped to [-INPUT_BOUND, INPUT_BOUND] (a copy only where needed)."""
+    if np.all(np.abs(X) <= INPUT_BOUND):
+        return X
+    return np.clip(X, -INPUT_BOUND, INPUT_BOUND)
+
 
 def mlp_shapes(prefix, sizes):
     """``[(name, shape)]`` of an MLP with layer widths ``sizes``, for a Layout.

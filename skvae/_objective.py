@@ -20,6 +20,12 @@ prior's and the posterior's terms, encoder backward.  The L2 penalty
 
     loss = -mean_i objective(x_i) + alpha / (2 n) * sum ||W||^2
 
+The network works on data in its own units (:class:`skvae._heads.DataScaler`:
+standardized for the Gaussian likelihood, as is for the Bernoulli one): every
+method takes and returns data in the original units and adds the scaling's
+log-Jacobian to densities, so scores are densities of the original data and
+the training loss is minus their ELBO.
+
 Noise is always passed in, never drawn here, so every function is a
 deterministic function of its arguments.
 """
@@ -32,8 +38,9 @@ from scipy.special import logsumexp
 
 from ._decoders import AutoregressiveDecoder, MLPDecoder
 from ._encoders import GaussianEncoder
-from ._heads import HEADS
+from ._heads import HEADS, DataScaler
 from ._layout import Layout
+from ._mlp import bounded
 from ._priors import FlowPrior, StandardNormalPrior, posterior_log_density
 from ._variants import free_bits_kl, iwae_bound
 
@@ -152,6 +159,7 @@ class VAENetwork:
         self.layout = Layout(encoder.shapes() + decoder.shapes() + prior.shapes())
         self.params = np.zeros(self.layout.size, dtype=self.dtype)
         self.grad = np.zeros(self.layout.size, dtype=self.dtype)
+        self.scaler = DataScaler.identity(self.n_features)
         self._bind()
 
     @property
@@ -182,20 +190,24 @@ class VAENetwork:
         Weights are Glorot-uniform and biases zero, except the decoder's
         output, which its head starts at the data's mean (or logit) and
         variance; the Gaussian variance stays above ``var_floor_fraction``
-        times the data's mean feature variance.
+        times the data's mean feature variance. The head also chooses the
+        units the network works in, from X.
         """
+        self.scaler = self.decoder.head.scaler(X)
         self.encoder.initialize(rng)
-        self.decoder.initialize(X, rng, var_floor_fraction)
+        self.decoder.initialize(self.scaler.transform(X), rng, var_floor_fraction)
         self.prior.initialize(rng)
 
     # -- forward computations ------------------------------------------------
 
     def encode(self, X):
         """Posterior mean and log-variance, each of shape (n_samples, k)."""
-        return self.encoder.encode(X)
+        return self.encoder.encode(self.scaler.transform(X))
 
     def _decoder_input(self, Z, C):
-        """[z, c]: the codes with the condition broadcast over Z's leading axes."""
+        """[z, c]: the codes (bounded) with the condition broadcast over Z's
+        leading axes."""
+        Z = bounded(Z)
         if C is None:
             return Z
         C = np.broadcast_to(C, (*Z.shape[:-1], C.shape[-1])).astype(Z.dtype)
@@ -203,22 +215,21 @@ class VAENetwork:
 
     def decoded_mean(self, Z, C=None):
         """What the decoder makes of codes Z (and the condition C)."""
-        return self.decoder.mean(self._decoder_input(Z, C))
-
-    def log_prob_given_codes(self, X, Z, C=None):
-        """log p(x | z[, c]) for codes Z of shape (..., n_samples, k), in one pass."""
-        return self.decoder.log_prob(X, self._decoder_input(Z, C))
+        return self.scaler.inverse_transform(
+            self.decoder.mean(self._decoder_input(Z, C)))
 
     def _decode_draws(self, X, eps, C=None):
         """Encode X, draw z for every noise vector, and score the decodings.
 
         ``eps`` has shape (n_draws, n_samples or 1, k).  Returns mu, log_var,
         the codes z of shape (n_draws, n_samples, k) and log p(x | z) of shape
-        (n_draws, n_samples).
+        (n_draws, n_samples), a density of X in its original units.
         """
-        mu, log_var = self.encode(X)
+        X = self.scaler.transform(X)
+        mu, log_var = self.encoder.encode(X)
         Z = mu + np.exp(0.5 * log_var) * eps
-        return mu, log_var, Z, self.log_prob_given_codes(X, Z, C)
+        log_px = self.decoder.log_prob(X, self._decoder_input(Z, C))
+        return mu, log_var, Z, log_px + self.scaler.log_det
 
     def sample_prior(self, eps):
         """Codes drawn from the prior, given standard normal noise (n, k)."""
@@ -258,8 +269,10 @@ class VAENetwork:
         Sum of squared errors for the Gaussian likelihood, binary
         cross-entropy for the Bernoulli likelihood.
         """
-        mu, _ = self.encode(X)
-        return self.decoder.reconstruction_error(X, self._decoder_input(mu, C))
+        X = self.scaler.transform(X)
+        mu, _ = self.encoder.encode(X)
+        error = self.decoder.reconstruction_error(X, self._decoder_input(mu, C))
+        return error * self.scaler.scale**2  # squared errors in original units
 
     # -- training objective --------------------------------------------------
 
@@ -270,6 +283,7 @@ class VAENetwork:
         vectors per row (:class:`ELBO`: one; :class:`IWAE`: K).
         """
         K, n, k = eps.shape
+        X = self.scaler.transform(X)
         enc, mu, log_var = self.encoder.forward(X)
         std = np.exp(0.5 * log_var)
         Z = mu + std * eps
@@ -290,7 +304,7 @@ class VAENetwork:
         d_heads[:, k:] = np.sum(0.5 * d_Z * eps * std, axis=0)
         d_heads[:, k:] += d_log_var
         self.encoder.backward(enc, d_heads)
-        return loss + self._l2_penalty_and_grad(alpha, n)
+        return loss - self.scaler.log_det + self._l2_penalty_and_grad(alpha, n)
 
     def _l2_penalty_and_grad(self, alpha, n):
         """alpha / (2 n) sum ||W||^2; adds its gradient into the weight gradients."""

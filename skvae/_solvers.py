@@ -12,9 +12,7 @@ import numpy as np
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
-
-class DivergenceError(FloatingPointError):
-    """The training loss became NaN or infinite."""
+from .exceptions import DivergenceError
 
 
 class History:
@@ -75,9 +73,7 @@ class _NonFinite(Exception):
 
 def _diverged(n_iter):
     return DivergenceError(
-        f"Training diverged at iteration {n_iter}: the loss is NaN or infinite. "
-        "The last parameters with a finite loss were kept. Scale the data "
-        "(e.g. with StandardScaler), lower learning_rate_init, or raise alpha."
+        f"Training diverged at iteration {n_iter}: the loss is NaN or infinite."
     )
 
 

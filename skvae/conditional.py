@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import BaseVAE, LatentTransformerMixin, _check_n_samples
+from ._base import BaseVAE, LatentTransformerMixin, _check_n_samples, transactional
 from ._docs import document_parameters
 
 
@@ -76,6 +76,7 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         tags.target_tags.required = True
         return tags
 
+    @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the conditional VAE to X with its class labels y.
@@ -109,7 +110,30 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
 
     def _one_hot(self, y, n_rows):
         """One-hot rows for labels y: one label for every row, or one per row."""
-        y = column_or_1d(np.broadcast_to(np.asarray(y), (n_rows,)))
+        if y is None:
+            raise ValueError(
+                f"y is required: the class of each of the {n_rows} rows, or one "
+                f"label for all of them, from classes_ = {self.classes_}."
+            )
+        y = np.asarray(y)
+        if y.ndim > 1 and not (y.ndim == 2 and y.shape[1] == 1):
+            raise ValueError(
+                f"y must be one label or a 1-D array of {n_rows} labels, got an "
+                f"array of shape {y.shape}."
+            )
+        y = y.reshape(-1) if y.ndim else y
+        if y.ndim == 1 and y.shape[0] != n_rows:
+            raise ValueError(
+                f"y has {y.shape[0]} labels but there are {n_rows} rows: give one "
+                "label per row, or a single label for all of them."
+            )
+        y = column_or_1d(np.broadcast_to(y, (n_rows,)))
+        if y.dtype.kind != self.classes_.dtype.kind and not (
+                y.dtype.kind in "iuf" and self.classes_.dtype.kind in "iuf"):
+            raise ValueError(
+                f"y contains labels of another type ({y.dtype}) than the classes "
+                f"seen in fit: {self.classes_}."
+            )
         indices = np.searchsorted(self.classes_, y)
         unknown = (indices >= len(self.classes_)) | (
             self.classes_[np.minimum(indices, len(self.classes_) - 1)] != y)

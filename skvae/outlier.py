@@ -7,7 +7,7 @@ from sklearn.base import OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseVAE
+from ._base import BaseVAE, transactional
 from ._docs import document_parameters
 
 # "auto" contamination: flag scores more than this many robust standard
@@ -168,6 +168,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         self.contamination = contamination
         self.log_likelihood_samples = log_likelihood_samples
 
+    @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the VAE to X and set the outlier threshold from its scores.

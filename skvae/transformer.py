@@ -4,7 +4,13 @@ from sklearn.base import _fit_context
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseVAE, LatentTransformerMixin, _check_n_samples, _read_only
+from ._base import (
+    BaseVAE,
+    LatentTransformerMixin,
+    _check_n_samples,
+    _read_only,
+    transactional,
+)
 from ._docs import document_parameters
 
 
@@ -100,6 +106,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
 
     # -- training ------------------------------------------------------------
 
+    @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the VAE to X.
@@ -128,6 +135,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
         return True
 
     @available_if(_check_solver)
+    @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """Run one epoch of Adam over X, continuing from the current state.
@@ -151,6 +159,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
         X = self._validate_X(X, reset=not hasattr(self, "_network"))
         return self._fit(X, incremental=True)
 
+    @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit the VAE to X and return the posterior means of X.
@@ -320,5 +329,5 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
             raise AttributeError(
                 "decoder_variance_ exists for likelihood='gaussian' only."
             )
-        return _read_only([head.var])[0]
+        return _read_only([head.var * self._network.scaler.scale**2])[0]
 

@@ -13,13 +13,14 @@ numpydoc_validate = pytest.importorskip("numpydoc.validate")
 
 import skvae  # noqa: E402
 import skvae.datasets  # noqa: E402
+import skvae.exceptions  # noqa: E402
 import skvae.plotting  # noqa: E402
 
 # Checks we do not require: See Also and extended summaries on every method,
 # an Examples section on each method (the classes and functions have one), and
 # RT02, since we name return values as scikit-learn does ("Z : ndarray ...").
 IGNORED = {"SA01", "ES01", "EX01", "RT02"}
-MODULES = [skvae, skvae.plotting, skvae.datasets]
+MODULES = [skvae, skvae.plotting, skvae.datasets, skvae.exceptions]
 
 
 def _own_methods(cls):

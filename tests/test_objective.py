@@ -58,10 +58,13 @@ def test_loss_is_minus_mean_elbo_plus_penalty():
 
 
 def linear_gaussian_log_px(net, X):
-    """Exact log p(x) of a VAE with a linear decoder: N(b, W'W + diag(var))."""
+    """Exact log p(x) of a VAE with a linear decoder: N(b, W'W + diag(var)) in
+    the network's standardized units x_std = (x - m) / s, so x ~ N(s b + m,
+    s^2 (W'W + diag(var)))."""
     W, b = net.decoder.W[0], net.decoder.b[0]
     cov = W.T @ W + np.diag(net.decoder.head.var)
-    return stats.multivariate_normal(b, cov).logpdf(X)
+    shift, scale = net.scaler.shift, net.scaler.scale
+    return stats.multivariate_normal(scale * b + shift, scale**2 * cov).logpdf(X)
 
 
 def linear_gaussian_elbo(net, X):
@@ -71,10 +74,11 @@ def linear_gaussian_elbo(net, X):
     """
     W, b, var = net.decoder.W[0], net.decoder.b[0], net.decoder.head.var
     mu, log_var = net.encode(X)
+    X = net.scaler.transform(X)  # the density of x_std, then the log-Jacobian
     expected_sq = (X - mu @ W - b) ** 2 + np.exp(log_var) @ W**2
     log_px = -0.5 * np.sum(expected_sq / var + np.log(2 * np.pi * var), axis=1)
     kl = -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var), axis=1)
-    return log_px - kl
+    return log_px - kl + net.scaler.log_det
 
 
 def test_elbo_and_importance_weighted_bound_against_exact_values():

@@ -82,7 +82,8 @@ def test_auto_contamination_is_three_robust_deviations_below_the_median(data):
     median = np.median(scores)
     mad = np.median(np.abs(scores - median))
     assert detector.offset_ == pytest.approx(median - 3 * 1.4826 * mad)
-    assert np.mean(detector.predict(X) == -1) < 0.1
+    # The threshold sits in the training scores' tail: few rows are flagged.
+    assert np.mean(detector.predict(X) == -1) < 0.15
 
 
 @pytest.mark.parametrize(

@@ -254,12 +254,19 @@ def test_early_stopping_records_validation_scores(digits):
     assert vae.best_validation_score_ == max(vae.validation_scores_)
 
 
-def test_divergence_stops_with_a_clear_error_and_keeps_finite_parameters(small):
+def test_divergence_leaves_the_estimator_as_it_was(small):
     vae = VAETransformer(2, solver="adam", learning_rate_init=1e8, random_state=0)
-    with pytest.raises(DivergenceError, match="diverged.*kept"):
+    with pytest.raises(DivergenceError, match="diverged.*left unchanged"):
         vae.fit(small * 100)
-    assert np.all(np.isfinite(vae._network.params))
-    assert np.all(np.isfinite(vae.transform(small)))
+    assert vars(vae) == vars(clone(vae))  # still unfitted
+    fitted = quiet_fit(VAETransformer(2, solver="adam", random_state=0, max_iter=5),
+                       small)
+    before = fitted.score_samples(small)
+    fitted.set_params(learning_rate_init=1e8, warm_start=True)
+    with pytest.raises(DivergenceError):
+        fitted.fit(small * 100)
+    np.testing.assert_array_equal(fitted.score_samples(small), before)
+    assert fitted.n_iter_ == 5
 
 
 def test_verbose_prints_progress(small, capsys):
@@ -444,10 +451,10 @@ def test_variance_floor_bounds_the_gaussian_variance(small, decoder):
     floor = 0.2 * X.var(axis=0).mean()
     vae = quiet_fit(VAETransformer(2, variance_floor=0.2, decoder=decoder,
                                    max_iter=30, random_state=0), X)
-    head = vae._network.decoder.head
-    var = head.var
-    np.testing.assert_array_equal(var, vae.decoder_variance_)
-    assert head.var_floor == pytest.approx(floor, rel=1e-12)
+    var = vae.decoder_variance_  # in the data's units: the floor is too
+    scale = vae._network.scaler.scale
+    assert vae._network.decoder.head.var_floor * scale**2 == pytest.approx(floor,
+                                                                           rel=1e-12)
     assert np.all(var > floor)
     # The constant feature's variance heads for the floor.
     assert var[-1] == var.min() and var[-1] < 1.5 * floor
@@ -524,10 +531,12 @@ def test_importance_weighted_training_refuses_kl_options(small, params):
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 def test_importance_weighted_training_records_the_bound(small, solver):
     vae = quiet_fit(VAETransformer(2, n_importance_samples=4, solver=solver,
-                                   random_state=0, max_iter=5), small)
-    assert len(vae.loss_curve_) == vae.n_iter_ == 5
+                                   random_state=0, max_iter=20, tol=0,
+                                   n_iter_no_change=100), small)
+    assert len(vae.loss_curve_) == vae.n_iter_ == 20
     assert np.all(np.isfinite(vae.loss_curve_))
-    assert vae.loss_curve_[-1] < vae.loss_curve_[0]
+    # Adam's per-epoch loss is one noisy batch: compare the last five epochs.
+    assert np.mean(vae.loss_curve_[-5:]) < vae.loss_curve_[0]
 
 
 def test_flow_prior_round_trips_and_samples_from_the_learned_prior(small):
