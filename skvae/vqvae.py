@@ -446,8 +446,8 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 verbose=self.verbose,
             )
         finally:
-            # Also after a diverged epoch: run_adam has restored the last
-            # finite parameters, codebook included.
+            # Also after a diverged epoch: run_adam has put back the
+            # parameters of its start, codebook included.
             history = self._history
             self.n_iter_ = history.n_iter
             self.loss_curve_ = list(history.loss_curve)
