@@ -4,6 +4,7 @@ from . import datasets, exceptions, plotting
 from .conditional import ConditionalVAE
 from .outlier import VAEOutlierDetector
 from .transformer import VAETransformer
+from .vqvae import VQVAETransformer
 
 __version__ = "0.1.0.dev0"
 
@@ -11,6 +12,7 @@ __all__ = [
     "ConditionalVAE",
     "VAEOutlierDetector",
     "VAETransformer",
+    "VQVAETransformer",
     "datasets",
     "exceptions",
     "plotting",
