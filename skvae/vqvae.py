@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
+from ._base import transactional
 from ._quantizer import VQNetwork, perplexity
 from ._solvers import Adam, History, run_adam
 
@@ -338,6 +339,7 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     # -- fitting -------------------------------------------------------------
 
+    @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the VQ-VAE to X.
@@ -363,10 +365,11 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 f"Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet; raise max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=3,  # fit, _fit_context wrapper, caller
+                stacklevel=4,  # fit, _fit_context and transactional wrappers, caller
             )
         return self
 
+    @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """Run one epoch of Adam over X, continuing from the current state.
