@@ -490,7 +490,7 @@ class LatentTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         score : float
             Mean of :meth:`score_samples`.
         """
-        return float(np.mean(self.score_samples(X)))
+        return float(np.mean(self.score_samples(X), dtype=np.float64))
 
 
 def _check_n_samples(n_samples):

@@ -251,5 +251,5 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         score : float
             Mean ELBO.
         """
-        return float(np.mean(self.score_samples(X, y)))
+        return float(np.mean(self.score_samples(X, y), dtype=np.float64))
 

@@ -668,7 +668,7 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         score : float
             Mean of :meth:`score_samples`.
         """
-        return float(np.mean(self.score_samples(X)))
+        return float(np.mean(self.score_samples(X), dtype=np.float64))
 
     # -- fitted state --------------------------------------------------------
 
