@@ -490,7 +490,17 @@ class LatentTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         score : float
             Mean of :meth:`score_samples`.
         """
-        return float(np.mean(self.score_samples(X), dtype=np.float64))
+        return finite_mean(self.score_samples(X))
+
+
+def finite_mean(scores):
+    """The mean of finite scores, without overflow when some sit at the
+    dtype's limit (far rows): computed on the scores divided by the largest."""
+    scores = np.asarray(scores, dtype=np.float64)
+    largest = float(np.max(np.abs(scores)))
+    if largest <= 1.0:
+        return float(np.mean(scores))
+    return largest * float(np.mean(scores / largest))
 
 
 def _check_n_samples(n_samples):

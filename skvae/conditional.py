@@ -7,7 +7,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import BaseVAE, LatentTransformerMixin, _check_n_samples, transactional
+from ._base import (
+    BaseVAE,
+    LatentTransformerMixin,
+    _check_n_samples,
+    finite_mean,
+    transactional,
+)
 from ._docs import document_parameters
 
 
@@ -144,7 +150,7 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
             )
         return np.eye(len(self.classes_), dtype=self._network.dtype)[indices]
 
-    def inverse_transform(self, X, y):
+    def inverse_transform(self, X, y=None):
         """Decode codes as the given classes: the mean of p(x | z, y).
 
         Parameters
@@ -152,8 +158,9 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         X : array-like of shape (n_samples, n_components)
             Latent codes, e.g. from :meth:`transform`.
 
-        y : label or array-like of shape (n_samples,)
+        y : label or array-like of shape (n_samples,), default=None
             Class to draw each code as; one label applies to every row.
+            Required: None raises a ValueError naming the classes.
 
         Returns
         -------
@@ -251,5 +258,5 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         score : float
             Mean ELBO.
         """
-        return float(np.mean(self.score_samples(X, y), dtype=np.float64))
+        return finite_mean(self.score_samples(X, y))
 

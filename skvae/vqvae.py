@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
-from ._base import transactional
+from ._base import finite_mean, transactional
 from ._quantizer import VQNetwork, perplexity
 from ._solvers import Adam, History, run_adam
 
@@ -668,7 +668,7 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         score : float
             Mean of :meth:`score_samples`.
         """
-        return float(np.mean(self.score_samples(X), dtype=np.float64))
+        return finite_mean(self.score_samples(X))
 
     # -- fitted state --------------------------------------------------------
 
