@@ -9,8 +9,6 @@ holds the public methods of the models that encode and decode
 mathematics lives in the private modules; this one knows scikit-learn.
 """
 
-import copy
-import functools
 import warnings
 from numbers import Integral, Real
 
@@ -38,7 +36,7 @@ from ._training import (
     fit_adam,
     fit_lbfgs,
 )
-from .exceptions import DivergenceError
+from ._utils import chunk_n_rows, finite_mean
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
 # mapped through the normal quantile function (randomized quasi-Monte Carlo).
@@ -54,43 +52,6 @@ INFERENCE_CHUNK_MIB = 32
 
 # How far outside [0, 1] Bernoulli data may stray through rounding.
 BERNOULLI_TOLERANCE = 1e-6
-
-
-def transactional(fit_method):
-    """Make a fitting method complete or leave the estimator as it was.
-
-    Whatever the exception (divergence, KeyboardInterrupt, MemoryError, ...),
-    every attribute is restored to its state before the call: an unfitted
-    estimator stays unfitted, a fitted one keeps its previous fit.
-    """
-
-    @functools.wraps(fit_method)
-    def wrapper(self, *args, **kwargs):
-        saved = copy.deepcopy(self.__dict__)
-        try:
-            return fit_method(self, *args, **kwargs)
-        except BaseException as error:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            if isinstance(error, DivergenceError):
-                raise DivergenceError(
-                    f"{error} {type(self).__name__} was left unchanged, as it was "
-                    "before this call. Lower learning_rate_init, or raise alpha."
-                ) from None
-            raise
-
-    return wrapper
-
-
-def chunk_n_rows(row_bytes, max_n_rows, working_memory):
-    """Rows per chunk so that a chunk's scratch fits ``working_memory`` MiB.
-
-    A local copy of the rule of scikit-learn's private
-    ``sklearn.utils._chunking.get_chunk_n_rows``, which has no public
-    equivalent: at least one row, at most ``max_n_rows``.
-    """
-    rows = int(working_memory * 2**20 // max(row_bytes, 1))
-    return max(1, min(rows, max_n_rows))
 
 
 class BaseVAE(BaseEstimator):
@@ -491,28 +452,3 @@ class LatentTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             Mean of :meth:`score_samples`.
         """
         return finite_mean(self.score_samples(X))
-
-
-def finite_mean(scores):
-    """The mean of finite scores, without overflow when some sit at the
-    dtype's limit (far rows): computed on the scores divided by the largest."""
-    scores = np.asarray(scores, dtype=np.float64)
-    largest = float(np.max(np.abs(scores)))
-    if largest <= 1.0:
-        return float(np.mean(scores))
-    return largest * float(np.mean(scores / largest))
-
-
-def _check_n_samples(n_samples):
-    if not isinstance(n_samples, (Integral, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
-
-
-def _read_only(arrays):
-    """Read-only views, so fitted weights cannot be changed by accident."""
-    views = []
-    for a in arrays:
-        v = a.view()
-        v.flags.writeable = False
-        views.append(v)
-    return views

@@ -7,14 +7,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import (
-    BaseVAE,
-    LatentTransformerMixin,
-    _check_n_samples,
-    finite_mean,
-    transactional,
-)
+from ._base import BaseVAE, LatentTransformerMixin
 from ._docs import document_parameters
+from ._utils import check_n_samples, finite_mean, transactional
 
 
 @document_parameters
@@ -196,7 +191,7 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
             The class of each sample.
         """
         check_is_fitted(self)
-        _check_n_samples(n_samples)
+        check_n_samples(n_samples)
         rng = check_random_state(random_state)
         if y is None:
             y = rng.choice(self.classes_, size=n_samples, p=self.class_prior_)

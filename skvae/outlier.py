@@ -7,8 +7,9 @@ from sklearn.base import OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseVAE, transactional
+from ._base import BaseVAE
 from ._docs import document_parameters
+from ._utils import transactional
 
 # "auto" contamination: flag scores more than this many robust standard
 # deviations (1.4826 median absolute deviations) below the training median.

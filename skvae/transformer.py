@@ -4,14 +4,9 @@ from sklearn.base import _fit_context
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import (
-    BaseVAE,
-    LatentTransformerMixin,
-    _check_n_samples,
-    _read_only,
-    transactional,
-)
+from ._base import BaseVAE, LatentTransformerMixin
 from ._docs import document_parameters
+from ._utils import check_n_samples, read_only, transactional
 
 
 @document_parameters
@@ -220,7 +215,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
             Decoder means of the sampled codes, in the fit dtype.
         """
         check_is_fitted(self)
-        _check_n_samples(n_samples)
+        check_n_samples(n_samples)
         Z = self._sample_latent(int(n_samples), random_state)
         return self._map_rows(self._network.decoded_mean, Z,
                               n_columns=self._network.n_features)
@@ -275,7 +270,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
             Estimated log-likelihood of each sample, in nats.
         """
         check_is_fitted(self)
-        _check_n_samples(n_samples)
+        check_n_samples(n_samples)
         return self._log_likelihood(self._validate_X(X, reset=False),
                                     int(n_samples), random_state)
 
@@ -304,22 +299,22 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     @property
     def encoder_coefs_(self):
         check_is_fitted(self)
-        return _read_only(self._network.encoder.W)
+        return read_only(self._network.encoder.W)
 
     @property
     def encoder_intercepts_(self):
         check_is_fitted(self)
-        return _read_only(self._network.encoder.b)
+        return read_only(self._network.encoder.b)
 
     @property
     def decoder_coefs_(self):
         check_is_fitted(self)
-        return _read_only(self._network.decoder.W)
+        return read_only(self._network.decoder.W)
 
     @property
     def decoder_intercepts_(self):
         check_is_fitted(self)
-        return _read_only(self._network.decoder.b)
+        return read_only(self._network.decoder.b)
 
     @property
     def decoder_variance_(self):
@@ -329,5 +324,5 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
             raise AttributeError(
                 "decoder_variance_ exists for likelihood='gaussian' only."
             )
-        return _read_only([head.var * self._network.scaler.scale**2])[0]
+        return read_only([head.var * self._network.scaler.scale**2])[0]
 

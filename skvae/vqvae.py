@@ -22,9 +22,9 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
-from ._base import finite_mean, transactional
 from ._quantizer import VQNetwork, perplexity
 from ._solvers import Adam, History, run_adam
+from ._utils import finite_mean, transactional
 
 # How far outside [0, 1] Bernoulli data may stray through rounding.
 BERNOULLI_TOLERANCE = 1e-6

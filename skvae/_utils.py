@@ -1,0 +1,71 @@
+"""Small helpers of the estimator layer: transactional fits, chunk sizes, means."""
+
+import copy
+import functools
+from numbers import Integral
+
+import numpy as np
+
+from .exceptions import DivergenceError
+
+
+def transactional(fit_method):
+    """Make a fitting method complete or leave the estimator as it was.
+
+    Whatever the exception (divergence, KeyboardInterrupt, MemoryError, ...),
+    every attribute is restored to its state before the call: an unfitted
+    estimator stays unfitted, a fitted one keeps its previous fit.
+    """
+
+    @functools.wraps(fit_method)
+    def wrapper(self, *args, **kwargs):
+        saved = copy.deepcopy(self.__dict__)
+        try:
+            return fit_method(self, *args, **kwargs)
+        except BaseException as error:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            if isinstance(error, DivergenceError):
+                raise DivergenceError(
+                    f"{error} {type(self).__name__} was left unchanged, as it was "
+                    "before this call. Lower learning_rate_init, or raise alpha."
+                ) from None
+            raise
+
+    return wrapper
+
+
+def chunk_n_rows(row_bytes, max_n_rows, working_memory):
+    """Rows per chunk so that a chunk's scratch fits ``working_memory`` MiB.
+
+    A local copy of the rule of scikit-learn's private
+    ``sklearn.utils._chunking.get_chunk_n_rows``, which has no public
+    equivalent: at least one row, at most ``max_n_rows``.
+    """
+    rows = int(working_memory * 2**20 // max(row_bytes, 1))
+    return max(1, min(rows, max_n_rows))
+
+
+def finite_mean(scores):
+    """The mean of finite scores, without overflow when some sit at the
+    dtype's limit (far rows): computed on the scores divided by the largest."""
+    scores = np.asarray(scores, dtype=np.float64)
+    largest = float(np.max(np.abs(scores)))
+    if largest <= 1.0:
+        return float(np.mean(scores))
+    return largest * float(np.mean(scores / largest))
+
+
+def check_n_samples(n_samples):
+    if not isinstance(n_samples, (Integral, np.integer)) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+
+
+def read_only(arrays):
+    """Read-only views, so fitted weights cannot be changed by accident."""
+    views = []
+    for a in arrays:
+        v = a.view()
+        v.flags.writeable = False
+        views.append(v)
+    return views
