@@ -23,16 +23,19 @@ class History:
     (or, with a validation set, the validation score not ``tol`` above the
     best); training stops after more than ``n_iter_no_change`` of them in a row.
 
-    Up to iteration ``changing_until`` the objective itself changes (a KL
-    warm-up raises its weight), so a loss is not comparable with earlier ones:
+    Up to iteration ``changing_until`` the objective itself changes (a
+    schedule raises a weight), so a loss is not comparable with earlier ones:
     each such iteration becomes the best so far, and none counts against
-    the stopping rule.
+    the stopping rule. Likewise :meth:`new_segment` starts a stretch of
+    iterations whose losses are compared only with each other (e.g. a new
+    draw of a stochastic objective); ``best_loss`` stays the lowest overall.
     """
 
     def __init__(self):
         self.loss_curve = []
         self.validation_scores = []
         self.best_loss = np.inf
+        self.segment_best_loss = np.inf
         self.best_validation_score = -np.inf
         self.no_improvement_count = 0
         self.n_iter = 0
@@ -43,14 +46,15 @@ class History:
         self.n_iter += 1
         self.loss_curve.append(float(loss))
         if self.n_iter <= self.changing_until:
-            self.best_loss = float(loss)
+            self.best_loss = self.segment_best_loss = float(loss)
             if validation_score is not None:
                 self.validation_scores.append(float(validation_score))
                 self.best_validation_score = float(validation_score)
             self.no_improvement_count = 0
             return True
         if validation_score is None:
-            improved = loss < self.best_loss - tol
+            improved = loss < self.segment_best_loss - tol
+            self.segment_best_loss = min(self.segment_best_loss, float(loss))
             self.best_loss = min(self.best_loss, float(loss))
             best_so_far = improved
         else:
@@ -62,6 +66,11 @@ class History:
             self.best_loss = min(self.best_loss, float(loss))
         self.no_improvement_count = 0 if improved else self.no_improvement_count + 1
         return best_so_far
+
+    def new_segment(self):
+        """Compare the next losses only with each other."""
+        self.segment_best_loss = np.inf
+        self.no_improvement_count = 0
 
     def stalled(self, n_iter_no_change):
         return self.no_improvement_count > n_iter_no_change

@@ -82,13 +82,27 @@ def fit_lbfgs(network, X, condition, rng, history, settings):
     sees a deterministic objective, and redrawn between rounds, so the model
     cannot fit one particular draw (held fixed for a whole run, longer runs
     gave lower held-out ELBO).
+
+    The stopping rule compares like with like. Within a round the losses
+    share one draw and are compared with each other (a round ends early when
+    more than ``n_iter_no_change`` iterations in a row do not improve by
+    ``tol``). Across rounds, losses under different draws differ by the
+    noise alone, so after each round the rule evaluates the loss under one
+    fixed draw, drawn at the start of the fit: training stops once it has
+    not fallen by ``tol`` for ``ceil(n_iter_no_change / LBFGS_ROUND)`` rounds
+    in a row, and ends on the parameters where it was lowest.
     """
     shape = (settings.n_importance_samples, X.shape[0], network.n_components)
     eps = np.empty(shape, dtype=X.dtype)
+    fixed_eps = rng.standard_normal(size=shape, dtype=X.dtype)
+    patience = -(-settings.n_iter_no_change // LBFGS_ROUND)
+    best_loss, best_params = np.inf, network.params.copy()
+    rounds_without_improvement = 0
     n_iter_end = history.n_iter + settings.max_iter
     while history.n_iter < n_iter_end:
         rng.standard_normal(out=eps, dtype=X.dtype)
         objective = objective_at(settings, history.n_iter)  # fixed within a round
+        history.new_segment()
         run_lbfgs(
             lambda objective=objective: network.loss_and_grad(
                 X, eps, objective, settings.alpha, condition),
@@ -97,8 +111,21 @@ def fit_lbfgs(network, X, condition, rng, history, settings):
             tol=settings.tol, n_iter_no_change=settings.n_iter_no_change,
             verbose=settings.verbose,
         )
-        if history.stalled(settings.n_iter_no_change):
+        loss = float(network.loss_and_grad(X, fixed_eps, objective, settings.alpha,
+                                           condition))
+        if history.n_iter <= history.changing_until:  # the objective still changes
+            best_loss, rounds_without_improvement = loss, 0
+            best_params[...] = network.params
+            continue
+        rounds_without_improvement = (0 if loss < best_loss - settings.tol
+                                      else rounds_without_improvement + 1)
+        if loss < best_loss:
+            best_loss = loss
+            best_params[...] = network.params
+        if rounds_without_improvement >= patience:
+            network.params[...] = best_params
             return True
+    network.params[...] = best_params
     return False
 
 
