@@ -31,10 +31,14 @@ from ._objective import DECODERS, PRIORS, build_network
 from ._solvers import History
 from ._training import (
     Settings,
+    auto_hidden_layer_sizes,
     check_settings,
     first_iteration_at_full_weight,
     fit_adam,
     fit_lbfgs,
+    resolve_early_stopping,
+    resolve_learning_rate,
+    resolve_solver,
 )
 from ._utils import chunk_n_rows, finite_mean
 
@@ -63,7 +67,8 @@ class BaseVAE(BaseEstimator):
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [
-            "array-like", Interval(Integral, 1, None, closed="left")
+            StrOptions({"auto"}), "array-like",
+            Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
@@ -79,16 +84,18 @@ class BaseVAE(BaseEstimator):
         "flow_hidden_layer_sizes": [
             "array-like", Interval(Integral, 1, None, closed="left")
         ],
-        "solver": [StrOptions({"lbfgs", "adam"})],
+        "solver": [StrOptions({"auto", "lbfgs", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")
         ],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_init": [
+            StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -99,7 +106,7 @@ class BaseVAE(BaseEstimator):
         self,
         n_components=2,
         *,
-        hidden_layer_sizes=(64,),
+        hidden_layer_sizes="auto",
         activation="relu",
         likelihood="gaussian",
         variance_floor=1e-3,
@@ -112,14 +119,14 @@ class BaseVAE(BaseEstimator):
         flow_hidden_layer_sizes=(32,),
         decoder="mlp",
         window=None,
-        solver="lbfgs",
+        solver="auto",
         alpha=1e-4,
         batch_size="auto",
-        learning_rate_init=1e-3,
+        learning_rate_init="auto",
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         random_state=None,
         verbose=0,
@@ -156,6 +163,8 @@ class BaseVAE(BaseEstimator):
 
     def _hidden_sizes(self, name="hidden_layer_sizes"):
         value = getattr(self, name)
+        if isinstance(value, str) and value == "auto":  # the encoder's, from the width
+            return auto_hidden_layer_sizes(self.n_features_in_)
         sizes = np.atleast_1d(value)
         if sizes.ndim != 1 or (sizes.size and (
                 not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1))):
@@ -221,17 +230,18 @@ class BaseVAE(BaseEstimator):
 
     def _fit(self, X, *, incremental, condition=None):
         """Train on validated X; a fresh start unless warm or incremental."""
-        settings = Settings.from_params(self.get_params())
-        check_settings(settings)
         continues = hasattr(self, "_network") if incremental else self._continues()
         if continues:
             self._check_same_architecture()
             X = self._as_network_dtype(X)
         else:
+            self.solver_ = resolve_solver(self.solver, X.shape[0], incremental)
             self._initialize(X, condition)
+        settings = Settings.from_params(self._resolved_params(X.shape[0]))
+        check_settings(settings)
         self._history.changing_until = first_iteration_at_full_weight(settings)
         try:
-            if self.solver == "lbfgs":
+            if self.solver_ == "lbfgs":
                 converged = fit_lbfgs(self._network, X, condition, self._rng,
                                       self._history, settings)
             else:
@@ -243,13 +253,23 @@ class BaseVAE(BaseEstimator):
             self._store_history()
         if not converged and not incremental:
             warnings.warn(
-                f"{self.solver}: maximum iterations ({self.max_iter}) reached "
+                f"{self.solver_}: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet; raise max_iter or "
                 "tol.",
                 ConvergenceWarning,
                 stacklevel=4,  # _fit, fit, _fit_context wrapper, caller
             )
         return self
+
+    def _resolved_params(self, n_samples):
+        """The estimator's parameters with every "auto" made concrete."""
+        params = self.get_params()
+        params["solver"] = self.solver_
+        params["learning_rate_init"] = resolve_learning_rate(
+            self.learning_rate_init, self.hidden_layer_sizes_)
+        params["early_stopping"] = resolve_early_stopping(
+            self.early_stopping, self.solver_, n_samples, self.validation_fraction)
+        return params
 
     def _initialize(self, X, condition=None):
         random_state = check_random_state(self.random_state)
@@ -261,8 +281,9 @@ class BaseVAE(BaseEstimator):
             "flow_hidden_layer_sizes": self._hidden_sizes("flow_hidden_layer_sizes"),
             "window": self.window,
         }
+        self.hidden_layer_sizes_ = self._hidden_sizes()
         self._network = build_network(
-            X.shape[1], self.n_components, self._hidden_sizes(), self.activation,
+            X.shape[1], self.n_components, self.hidden_layer_sizes_, self.activation,
             self.likelihood, X.dtype, prior=self.prior, decoder=self.decoder,
             n_conditions=0 if condition is None else condition.shape[1],
             settings=settings)
@@ -292,7 +313,7 @@ class BaseVAE(BaseEstimator):
         self.n_iter_ = history.n_iter
         self.loss_curve_ = list(history.loss_curve)
         self.best_loss_ = history.best_loss
-        if self.solver == "adam" and self.early_stopping:
+        if history.validation_scores:
             self.validation_scores_ = list(history.validation_scores)
             self.best_validation_score_ = history.best_validation_score
 

@@ -14,9 +14,11 @@ import textwrap
 # name -> (type, description). Descriptions are plain numpydoc text.
 PARAMETERS = {
     "n_components": ("int", "Dimension of the latent code z."),
-    "hidden_layer_sizes": ("int or tuple of int", """
+    "hidden_layer_sizes": ('"auto", int or tuple of int', """
         Sizes of the encoder's hidden layers; the decoder mirrors them in
-        reverse. ``()`` gives a linear encoder and decoder."""),
+        reverse. ``()`` gives a linear encoder and decoder. ``"auto"`` is one
+        layer twice as wide as the input, between 64 and 512 units
+        (``hidden_layer_sizes_`` says what was used)."""),
     "activation": ('{"relu", "tanh", "softplus", "logistic", "identity"}',
                    "Activation of the hidden layers."),
     "likelihood": ('{"gaussian", "bernoulli"}', """
@@ -68,18 +70,25 @@ PARAMETERS = {
         Earlier features each autoregressive conditional sees; None for all
         of them. A small window leaves the global structure to the code z
         (a "lossy" code)."""),
-    "solver": ('{"lbfgs", "adam"}', """
+    "solver": ('{"auto", "lbfgs", "adam"}', """
         ``"lbfgs"``: SciPy's L-BFGS-B on the full data with the noise held
-        fixed, so that the objective it sees is deterministic; good for small
-        and medium data. ``"adam"``: minibatch Adam with fresh noise every
-        step; supports ``partial_fit`` and ``early_stopping``."""),
+        fixed within rounds of 20 iterations, so that the objective it sees
+        is deterministic; stops when the loss under one fixed noise draw
+        stops falling. ``"adam"``: minibatch Adam with fresh noise every
+        step; supports ``partial_fit`` and ``early_stopping``. ``"auto"``:
+        Adam from 100 rows on (it reached a better held-out ELBO than
+        L-BFGS-B at every size measured, from 150 rows), L-BFGS-B below;
+        ``solver_`` says which ran. See the user guide's "Defaults"."""),
     "alpha": ("float", """
         Strength of the L2 penalty on the weights, added to the mean loss of
         each batch as ``alpha / (2 * n_batch) * ||W||^2`` (as in
         :class:`~sklearn.neural_network.MLPRegressor`)."""),
     "batch_size": ('int or "auto"', """
-        Minibatch size for ``"adam"``; ``"auto"`` is ``min(200, n_samples)``."""),
-    "learning_rate_init": ("float", "Adam's step size."),
+        Minibatch size for ``"adam"``; ``"auto"`` is ``min(100, n_samples)``."""),
+    "learning_rate_init": ('"auto" or float', """
+        Adam's step size. ``"auto"`` is ``2e-3 * (512 / width) ** 0.25`` for
+        hidden layers of the given width (2e-3 for 512 units, 2.8e-3 for
+        128)."""),
     "max_iter": ("int", "Maximum number of iterations (L-BFGS-B) or epochs (Adam)."),
     "tol": ("float", """
         An iteration improves when the loss falls by more than ``tol`` (or the
@@ -88,9 +97,12 @@ PARAMETERS = {
     "n_iter_no_change": ("int", """
         Training stops after more than this many iterations in a row without
         improvement."""),
-    "early_stopping": ("bool", """
-        ``"adam"`` only: hold out ``validation_fraction`` of the data, stop when
-        its mean ELBO stops improving, and keep the best parameters."""),
+    "early_stopping": ('"auto" or bool', """
+        Adam only: hold out ``validation_fraction`` of the data, stop when its
+        mean ELBO (on 4 fixed noise draws) has not improved by ``tol`` for
+        more than ``max(n_iter_no_change, best epoch / 4)`` epochs, and keep
+        the best parameters. ``"auto"``: on for Adam when the validation
+        split holds at least 10 rows."""),
     "validation_fraction": ("float", """
         Fraction of the training data held out when ``early_stopping``."""),
     "random_state": ("int, RandomState instance or None", """

@@ -37,6 +37,7 @@ class History:
         self.best_loss = np.inf
         self.segment_best_loss = np.inf
         self.best_validation_score = -np.inf
+        self.best_iteration = 0
         self.no_improvement_count = 0
         self.n_iter = 0
         self.changing_until = 0
@@ -50,6 +51,7 @@ class History:
             if validation_score is not None:
                 self.validation_scores.append(float(validation_score))
                 self.best_validation_score = float(validation_score)
+                self.best_iteration = self.n_iter
             self.no_improvement_count = 0
             return True
         if validation_score is None:
@@ -61,6 +63,8 @@ class History:
             self.validation_scores.append(float(validation_score))
             improved = validation_score > self.best_validation_score + tol
             best_so_far = validation_score > self.best_validation_score
+            if improved:
+                self.best_iteration = self.n_iter
             self.best_validation_score = max(self.best_validation_score,
                                              float(validation_score))
             self.best_loss = min(self.best_loss, float(loss))
@@ -72,8 +76,11 @@ class History:
         self.segment_best_loss = np.inf
         self.no_improvement_count = 0
 
-    def stalled(self, n_iter_no_change):
-        return self.no_improvement_count > n_iter_no_change
+    def stalled(self, n_iter_no_change, relative_patience=0.0):
+        """More than max(n_iter_no_change, relative_patience * the iteration of
+        the best validation score) iterations without improvement in a row."""
+        patience = max(n_iter_no_change, relative_patience * self.best_iteration)
+        return self.no_improvement_count > patience
 
 
 class _NonFinite(Exception):
@@ -217,7 +224,7 @@ class Adam:
 
 def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
              max_iter, tol, n_iter_no_change, rng, validation_score=None,
-             verbose=0):
+             verbose=0, relative_patience=0.0):
     """Epochs of Adam over shuffled minibatches of X, updating ``params``.
 
     ``loss_and_grad(X_batch)`` evaluates the loss on a batch (drawing its own
@@ -259,7 +266,7 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
         if verbose:
             extra = "" if score is None else f", validation score = {score:.8f}"
             print(f"Iteration {history.n_iter}, loss = {total / n:.8f}{extra}")
-        if history.stalled(n_iter_no_change):
+        if history.stalled(n_iter_no_change, relative_patience):
             converged = True
             break
     if best_params is not None:

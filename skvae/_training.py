@@ -19,6 +19,46 @@ from ._variants import kl_weight
 # L-BFGS-B iterations per draw of the training noise.
 LBFGS_ROUND = 20
 
+# The "auto" rules, measured on binarized digits (64 and 784 features)
+# against a PyTorch VAE of the same size (benchmarks/bench_defaults.py and
+# the user guide): full-batch L-BFGS only below this many rows ...
+AUTO_LBFGS_MAX_ROWS = 100
+# ... Adam otherwise, with minibatches of 100, a learning rate of
+# 2e-3 * (512 / width) ** 0.25 and early stopping on a held-out ELBO that
+# waits max(n_iter_no_change, RELATIVE_PATIENCE * best epoch) epochs.
+AUTO_BATCH_SIZE = 100
+RELATIVE_PATIENCE = 0.25
+# Validation scores use this many of the fixed scoring draws.
+N_VALIDATION_DRAWS = 4
+
+
+def resolve_solver(solver, n_samples, incremental=False):
+    """"auto": Adam (partial_fit, or AUTO_LBFGS_MAX_ROWS rows and more), else
+    L-BFGS-B."""
+    if solver != "auto":
+        return solver
+    return "adam" if incremental or n_samples >= AUTO_LBFGS_MAX_ROWS else "lbfgs"
+
+
+def auto_hidden_layer_sizes(n_features):
+    """One hidden layer twice as wide as the input, between 64 and 512 units."""
+    return (min(512, max(64, 2 * n_features)),)
+
+
+def resolve_learning_rate(learning_rate_init, hidden_layer_sizes):
+    """"auto": 2e-3 for a 512-wide network, larger for narrower ones."""
+    if learning_rate_init != "auto":
+        return learning_rate_init
+    width = max(hidden_layer_sizes, default=64)
+    return 2e-3 * (512 / width) ** 0.25
+
+
+def resolve_early_stopping(early_stopping, solver, n_samples, validation_fraction):
+    """"auto": on for Adam when the validation split holds at least 10 rows."""
+    if early_stopping != "auto":
+        return early_stopping
+    return solver == "adam" and round(validation_fraction * n_samples) >= 10
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -147,10 +187,12 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
     if settings.early_stopping and not incremental:
         data, held_out = validation_split(data, settings.validation_fraction, rng)
         X_val, C_val = split(held_out)
+        noise = score_noise[:N_VALIDATION_DRAWS]
         validation_score = lambda: float(  # noqa: E731
-            np.mean(network.elbo(X_val, score_noise, C=C_val)))
+            np.mean(network.elbo(X_val, noise, C=C_val)))
     n = data.shape[0]
-    batch_size = min(200, n) if settings.batch_size == "auto" else settings.batch_size
+    batch_size = (min(AUTO_BATCH_SIZE, n) if settings.batch_size == "auto"
+                  else settings.batch_size)
     if batch_size > n:
         warnings.warn(
             f"batch_size={batch_size} is larger than the {n} training "
@@ -176,6 +218,7 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
         batch_size=batch_size, max_iter=1 if incremental else settings.max_iter,
         tol=settings.tol, n_iter_no_change=settings.n_iter_no_change, rng=rng,
         validation_score=validation_score, verbose=settings.verbose,
+        relative_patience=RELATIVE_PATIENCE,
     )
     return optimizer, converged
 

@@ -29,6 +29,12 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
 
     Attributes
     ----------
+    solver_ : {"lbfgs", "adam"}
+        The solver that ran (``solver``, or what ``"auto"`` chose).
+
+    hidden_layer_sizes_ : tuple of int
+        The encoder's hidden layer sizes (``"auto"`` made concrete).
+
     classes_ : ndarray of shape (n_classes,)
         The class labels seen in :meth:`fit`.
 

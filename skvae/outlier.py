@@ -60,6 +60,12 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
 
     Attributes
     ----------
+    solver_ : {"lbfgs", "adam"}
+        The solver that ran (``solver``, or what ``"auto"`` chose).
+
+    hidden_layer_sizes_ : tuple of int
+        The encoder's hidden layer sizes (``"auto"`` made concrete).
+
     offset_ : float
         Threshold on :meth:`score_samples`: rows scoring below it are
         outliers; ``decision_function = score_samples - offset_``.

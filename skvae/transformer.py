@@ -31,6 +31,12 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
 
     Attributes
     ----------
+    solver_ : {"lbfgs", "adam"}
+        The solver that ran (``solver``, or what ``"auto"`` chose).
+
+    hidden_layer_sizes_ : tuple of int
+        The encoder's hidden layer sizes (``"auto"`` made concrete).
+
     n_iter_ : int
         Iterations (L-BFGS-B) or epochs (Adam) run, over all calls to ``fit``
         with ``warm_start`` or to ``partial_fit``.
@@ -123,9 +129,10 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
         return self._fit(X, incremental=False)
 
     def _check_solver(self):
-        if self.solver != "adam":
+        if self.solver == "lbfgs":
             raise AttributeError(
-                f"partial_fit is only available for solver='adam', not {self.solver!r}."
+                "partial_fit is only available for solver='adam' (or 'auto', which "
+                "trains minibatches with Adam in partial_fit), not 'lbfgs'."
             )
         return True
 
