@@ -307,7 +307,7 @@ class BaseVAE(BaseEstimator):
             settings=settings)
         self._fitted_architecture = self._architecture()
         self._network.initialize(X, self._rng, self.variance_floor)
-        sobol = qmc.Sobol(self.n_components, scramble=True, seed=self._rng)
+        sobol = qmc.Sobol(self._network.noise_dims, scramble=True, seed=self._rng)
         uniform = np.clip(sobol.random(N_SCORE_DRAWS), 1e-12, 1 - 1e-12)
         self._score_noise = ndtri(uniform)[:, None, :].astype(X.dtype)
         self._log_likelihood_seed = int(self._rng.integers(np.iinfo(np.int32).max))
@@ -388,7 +388,7 @@ class BaseVAE(BaseEstimator):
         check_is_fitted(self)
         seed = self._log_likelihood_seed if random_state is None else random_state
         rng = check_random_state(seed)
-        noise = rng.standard_normal((n_samples, 1, self.n_components))
+        noise = rng.standard_normal((n_samples, 1, self._network.noise_dims))
         noise = noise.astype(self._network.dtype)
         return self._map_rows(lambda x: self._network.log_likelihood(x, noise), X,
                               n_draws=n_samples)
@@ -398,7 +398,7 @@ class BaseVAE(BaseEstimator):
 
     def _sample_latent(self, n_samples, random_state):
         rng = check_random_state(random_state)
-        eps = rng.standard_normal((n_samples, self.n_components))
+        eps = rng.standard_normal((n_samples, self._network.noise_dims))
         return self._network.sample_prior(eps.astype(self._network.dtype))
 
     @validate_params(

@@ -83,7 +83,7 @@ def fit_lbfgs(network, X, condition, rng, history, settings):
     cannot fit one particular draw (held fixed for a whole run, longer runs
     gave lower held-out ELBO).
     """
-    shape = (settings.n_importance_samples, X.shape[0], network.n_components)
+    shape = (settings.n_importance_samples, X.shape[0], network.noise_dims)
     eps = np.empty(shape, dtype=X.dtype)
     n_iter_end = history.n_iter + settings.max_iter
     while history.n_iter < n_iter_end:
@@ -131,11 +131,11 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
             stacklevel=6,
         )
         batch_size = n
-    K, k = settings.n_importance_samples, network.n_components
-    eps_buffer = np.empty(K * batch_size * k, dtype=X.dtype)
+    K, width = settings.n_importance_samples, network.noise_dims
+    eps_buffer = np.empty(K * batch_size * width, dtype=X.dtype)
 
     def loss_and_grad(batch):
-        eps = eps_buffer[: K * batch.shape[0] * k].reshape(K, batch.shape[0], k)
+        eps = eps_buffer[: K * batch.shape[0] * width].reshape(K, batch.shape[0], width)
         rng.standard_normal(out=eps, dtype=X.dtype)
         X_batch, C_batch = split(batch)
         objective = objective_at(settings, history.n_iter)
