@@ -39,6 +39,7 @@ from scipy.special import logsumexp
 from ._decoders import AutoregressiveDecoder, MLPDecoder
 from ._encoders import GaussianEncoder
 from ._heads import HEADS, DataScaler
+from ._hierarchical import HierarchicalPrior
 from ._layout import Layout
 from ._mlp import bounded
 from ._priors import FlowPrior, StandardNormalPrior, posterior_log_density
@@ -46,7 +47,8 @@ from ._variants import free_bits_kl, iwae_bound
 
 # The parts an estimator can name. A new prior or decoder is one class with
 # ``from_settings`` and one line here.
-PRIORS = {"normal": StandardNormalPrior, "flow": FlowPrior}
+PRIORS = {"normal": StandardNormalPrior, "flow": FlowPrior,
+          "hierarchical": HierarchicalPrior}
 DECODERS = {"mlp": MLPDecoder, "autoregressive": AutoregressiveDecoder}
 
 
