@@ -118,6 +118,10 @@ class BaseVAE(BaseEstimator):
         "flow_hidden_layer_sizes": [
             "array-like", Interval(Integral, 1, None, closed="left")
         ],
+        "n_top_components": [Interval(Integral, 1, None, closed="left")],
+        "top_hidden_layer_sizes": [
+            "array-like", Interval(Integral, 1, None, closed="left")
+        ],
         "solver": [StrOptions({"lbfgs", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -149,6 +153,8 @@ class BaseVAE(BaseEstimator):
         prior="normal",
         n_flow_layers=2,
         flow_hidden_layer_sizes=(32,),
+        n_top_components=2,
+        top_hidden_layer_sizes=(32,),
         decoder="mlp",
         window=None,
         solver="lbfgs",
@@ -176,6 +182,8 @@ class BaseVAE(BaseEstimator):
         self.prior = prior
         self.n_flow_layers = n_flow_layers
         self.flow_hidden_layer_sizes = flow_hidden_layer_sizes
+        self.n_top_components = n_top_components
+        self.top_hidden_layer_sizes = top_hidden_layer_sizes
         self.decoder = decoder
         self.window = window
         self.solver = solver
@@ -206,12 +214,16 @@ class BaseVAE(BaseEstimator):
 
     def _architecture(self):
         """What warm_start and partial_fit must find unchanged."""
-        flow = None
+        prior = None
         if self.prior == "flow":
-            flow = (self.n_flow_layers, self._hidden_sizes("flow_hidden_layer_sizes"))
+            prior = ("flow", self.n_flow_layers,
+                     self._hidden_sizes("flow_hidden_layer_sizes"))
+        elif self.prior == "hierarchical":
+            prior = ("hierarchical", self.n_top_components,
+                     self._hidden_sizes("top_hidden_layer_sizes"))
         decoder = (self.decoder, self.window if self.decoder != "mlp" else None)
         return (self.n_components, self._hidden_sizes(), self.activation,
-                self.likelihood, flow, decoder)
+                self.likelihood, prior, decoder)
 
     def _validate_X(self, X, *, reset, y="no_validation"):
         """Check X (and y, if given) like scikit-learn does, plus the likelihood's
@@ -298,6 +310,8 @@ class BaseVAE(BaseEstimator):
         settings = {
             "n_flow_layers": self.n_flow_layers,
             "flow_hidden_layer_sizes": self._hidden_sizes("flow_hidden_layer_sizes"),
+            "n_top_components": self.n_top_components,
+            "top_hidden_layer_sizes": self._hidden_sizes("top_hidden_layer_sizes"),
             "window": self.window,
         }
         self._network = build_network(
@@ -321,7 +335,7 @@ class BaseVAE(BaseEstimator):
             raise ValueError(
                 "warm_start and partial_fit continue training the fitted network, "
                 "so n_components, hidden_layer_sizes, activation, likelihood, "
-                "the flow prior's and the decoder's settings must stay as they "
+                "the prior's and the decoder's settings must stay as they "
                 "were: fitted with "
                 f"{then}, now {now}. Set warm_start=False to train a new network."
             )
