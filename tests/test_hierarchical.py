@@ -43,11 +43,9 @@ def batch_kl_groups(net, X, eps):
 
 
 def free_bits_for(objective, net, X, eps):
-    """A threshold that holds no group, every group, or only the smallest
-    (halfway to the next, so that no group sits at a kink)."""
+    """A threshold that holds every group, or only the smallest (halfway to
+    the next, so that no group sits at a kink)."""
     kls = np.sort(batch_kl_groups(net, X, eps))
-    if objective == "free bits, none held":
-        return float(kls[0]) - 1.0 if kls[0] > 1.0 else 0.0
     if objective == "free bits, all held":
         return float(kls[-1]) + 1.0
     assert kls[1] - kls[0] > 1e-3
