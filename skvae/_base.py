@@ -435,8 +435,9 @@ class BaseVAE(BaseEstimator):
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            Codes drawn from N(0, I), or from the learned flow prior when
-            ``prior="flow"``, in the fit dtype.
+            Codes drawn from N(0, I), or from the learned prior when
+            ``prior="flow"`` or ``"hierarchical"`` (z drawn given a top-level
+            code drawn from N(0, I)), in the fit dtype.
 
         Examples
         --------
