@@ -84,6 +84,10 @@ class BaseVAE(BaseEstimator):
         "flow_hidden_layer_sizes": [
             "array-like", Interval(Integral, 1, None, closed="left")
         ],
+        "n_top_components": [Interval(Integral, 1, None, closed="left")],
+        "top_hidden_layer_sizes": [
+            "array-like", Interval(Integral, 1, None, closed="left")
+        ],
         "solver": [StrOptions({"auto", "lbfgs", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -117,6 +121,8 @@ class BaseVAE(BaseEstimator):
         prior="normal",
         n_flow_layers=2,
         flow_hidden_layer_sizes=(32,),
+        n_top_components=2,
+        top_hidden_layer_sizes=(32,),
         decoder="mlp",
         window=None,
         solver="auto",
@@ -144,6 +150,8 @@ class BaseVAE(BaseEstimator):
         self.prior = prior
         self.n_flow_layers = n_flow_layers
         self.flow_hidden_layer_sizes = flow_hidden_layer_sizes
+        self.n_top_components = n_top_components
+        self.top_hidden_layer_sizes = top_hidden_layer_sizes
         self.decoder = decoder
         self.window = window
         self.solver = solver
@@ -176,12 +184,16 @@ class BaseVAE(BaseEstimator):
 
     def _architecture(self):
         """What warm_start and partial_fit must find unchanged."""
-        flow = None
+        prior = None
         if self.prior == "flow":
-            flow = (self.n_flow_layers, self._hidden_sizes("flow_hidden_layer_sizes"))
+            prior = ("flow", self.n_flow_layers,
+                     self._hidden_sizes("flow_hidden_layer_sizes"))
+        elif self.prior == "hierarchical":
+            prior = ("hierarchical", self.n_top_components,
+                     self._hidden_sizes("top_hidden_layer_sizes"))
         decoder = (self.decoder, self.window if self.decoder != "mlp" else None)
         return (self.n_components, self._hidden_sizes(), self.activation,
-                self.likelihood, flow, decoder)
+                self.likelihood, prior, decoder)
 
     def _validate_X(self, X, *, reset, y="no_validation"):
         """Check X (and y, if given) like scikit-learn does, plus the likelihood's
@@ -279,6 +291,8 @@ class BaseVAE(BaseEstimator):
         settings = {
             "n_flow_layers": self.n_flow_layers,
             "flow_hidden_layer_sizes": self._hidden_sizes("flow_hidden_layer_sizes"),
+            "n_top_components": self.n_top_components,
+            "top_hidden_layer_sizes": self._hidden_sizes("top_hidden_layer_sizes"),
             "window": self.window,
         }
         self.hidden_layer_sizes_ = self._hidden_sizes()
@@ -289,7 +303,7 @@ class BaseVAE(BaseEstimator):
             settings=settings)
         self._fitted_architecture = self._architecture()
         self._network.initialize(X, self._rng, self.variance_floor)
-        sobol = qmc.Sobol(self.n_components, scramble=True, seed=self._rng)
+        sobol = qmc.Sobol(self._network.noise_dims, scramble=True, seed=self._rng)
         uniform = np.clip(sobol.random(N_SCORE_DRAWS), 1e-12, 1 - 1e-12)
         self._score_noise = ndtri(uniform)[:, None, :].astype(X.dtype)
         self._log_likelihood_seed = int(self._rng.integers(np.iinfo(np.int32).max))
@@ -303,7 +317,7 @@ class BaseVAE(BaseEstimator):
             raise ValueError(
                 "warm_start and partial_fit continue training the fitted network, "
                 "so n_components, hidden_layer_sizes, activation, likelihood, "
-                "the flow prior's and the decoder's settings must stay as they "
+                "the prior's and the decoder's settings must stay as they "
                 "were: fitted with "
                 f"{then}, now {now}. Set warm_start=False to train a new network."
             )
@@ -370,7 +384,7 @@ class BaseVAE(BaseEstimator):
         check_is_fitted(self)
         seed = self._log_likelihood_seed if random_state is None else random_state
         rng = check_random_state(seed)
-        noise = rng.standard_normal((n_samples, 1, self.n_components))
+        noise = rng.standard_normal((n_samples, 1, self._network.noise_dims))
         noise = noise.astype(self._network.dtype)
         return self._map_rows(lambda x: self._network.log_likelihood(x, noise), X,
                               n_draws=n_samples)
@@ -380,7 +394,7 @@ class BaseVAE(BaseEstimator):
 
     def _sample_latent(self, n_samples, random_state):
         rng = check_random_state(random_state)
-        eps = rng.standard_normal((n_samples, self.n_components))
+        eps = rng.standard_normal((n_samples, self._network.noise_dims))
         return self._network.sample_prior(eps.astype(self._network.dtype))
 
     @validate_params(
@@ -403,8 +417,9 @@ class BaseVAE(BaseEstimator):
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            Codes drawn from N(0, I), or from the learned flow prior when
-            ``prior="flow"``, in the fit dtype.
+            Codes drawn from N(0, I), or from the learned prior when
+            ``prior="flow"`` or ``"hierarchical"`` (z drawn given a top-level
+            code drawn from N(0, I)), in the fit dtype.
 
         Examples
         --------

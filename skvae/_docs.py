@@ -45,21 +45,39 @@ PARAMETERS = {
         over the batch, is not penalized (Kingma et al. 2016): keeps codes
         from collapsing to the prior. With ``prior="flow"``, whose KL does not
         split by dimension, the total KL is held above
-        ``n_components * free_bits``. 0 is the plain objective."""),
+        ``n_components * free_bits``. With ``prior="hierarchical"`` each
+        dimension of either layer is held on its own: the ``n_components``
+        terms log q(z1|x) - log p(z1|z2) (estimated by one draw) and the
+        ``n_top_components`` terms KL(q(z2|z1) || N(0, I)). 0 is the plain
+        objective."""),
     "n_importance_samples": ("int", """
         Noise draws per row in training. With K > 1 the objective is the
         importance-weighted bound of Burda et al. (2016), tighter than the
         ELBO, at K times the decoder's cost; it needs ``beta=1``,
         ``kl_warmup=0`` and ``free_bits=0``."""),
-    "prior": ('{"normal", "flow"}', """
-        The prior p(z): the standard normal, or a learned autoregressive-flow
+    "prior": ('{"normal", "flow", "hierarchical"}', """
+        The prior p(z): the standard normal; a learned autoregressive-flow
         prior (Chen et al. 2017): ``n_flow_layers`` MADE-style affine
-        autoregressive transforms of N(0, I). Its density takes one pass per
-        layer; sampling draws sequentially, ``n_components`` passes per
-        layer. With it the KL term is estimated by Monte Carlo."""),
+        autoregressive transforms of N(0, I), whose density takes one pass
+        per layer and whose sampling draws sequentially, ``n_components``
+        passes per layer; or ``"hierarchical"``, a second stochastic layer
+        (Burda et al. 2016): p(z) = integral p(z | z2) N(z2; 0, I) dz2 over a
+        top-level code z2 of ``n_top_components`` dimensions, with p(z | z2)
+        and the inference network q(z2 | z) diagonal Gaussians from MLPs of
+        ``top_hidden_layer_sizes``. ``transform`` still returns z's
+        posterior mean; scores, ``log_likelihood`` and ``sample`` account
+        for both layers. With either learned prior the KL term is estimated
+        by Monte Carlo."""),
     "n_flow_layers": ("int", "Affine autoregressive layers of the flow prior."),
     "flow_hidden_layer_sizes": ("int or tuple of int",
                                 "Hidden layer sizes of each flow layer's MADE."),
+    "n_top_components": ("int", """
+        Dimension of the top-level code z2 of ``prior="hierarchical"``
+        (unused by the other priors)."""),
+    "top_hidden_layer_sizes": ("int or tuple of int", """
+        Hidden layer sizes of the inference network q(z2 | z) of
+        ``prior="hierarchical"``; the network of p(z | z2) mirrors them in
+        reverse. Unused by the other priors."""),
     "decoder": ('{"mlp", "autoregressive"}', """
         The decoder p(x|z). ``"autoregressive"`` is a masked (MADE) network
         conditioned on z: p(x|z) = prod_j p(x_j | x_<j, z), each feature

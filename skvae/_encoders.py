@@ -92,9 +92,15 @@ class GaussianEncoder(Part):
         """Posterior mean and log-variance, each of shape (n_samples, k)."""
         return self.forward(X)[1:]
 
-    def backward(self, outputs, d_heads):
-        """Back-propagate d loss / d [mu, log_var] into the weight gradients."""
+    def backward(self, outputs, d_heads, input_grad=False):
+        """Back-propagate d loss / d [mu, log_var] into the weight gradients.
+
+        ``d_heads`` is overwritten. With ``input_grad``, returns d loss / d
+        input (of the input the network saw, i.e. after :func:`mlp.bounded`),
+        for an encoder whose input is itself computed (a hierarchical prior's
+        networks); else None.
+        """
         k = self.n_components
         d_heads[:, k:] *= soft_clip_log_var_derivative(outputs[-1][:, k:])
-        mlp.backward(self.W, outputs, d_heads, self.activation, self._grad_W,
-                     self._grad_b, input_grad=False)
+        return mlp.backward(self.W, outputs, d_heads, self.activation, self._grad_W,
+                            self._grad_b, input_grad=input_grad)

@@ -39,6 +39,7 @@ from scipy.special import logsumexp
 from ._decoders import AutoregressiveDecoder, MLPDecoder
 from ._encoders import GaussianEncoder
 from ._heads import HEADS, DataScaler
+from ._hierarchical import HierarchicalPrior
 from ._layout import Layout
 from ._mlp import bounded
 from ._priors import FlowPrior, StandardNormalPrior, posterior_log_density
@@ -46,7 +47,8 @@ from ._variants import free_bits_kl, iwae_bound
 
 # The parts an estimator can name. A new prior or decoder is one class with
 # ``from_settings`` and one line here.
-PRIORS = {"normal": StandardNormalPrior, "flow": FlowPrior}
+PRIORS = {"normal": StandardNormalPrior, "flow": FlowPrior,
+          "hierarchical": HierarchicalPrior}
 DECODERS = {"mlp": MLPDecoder, "autoregressive": AutoregressiveDecoder}
 
 
@@ -79,6 +81,9 @@ class ELBO:
     per dimension for N(0, I), so a dimension carrying fewer than
     ``free_bits`` nats on the batch is not pushed further towards the prior;
     a single group of all k dimensions for a prior whose KL does not split.
+    A prior with noise of its own (a hierarchical prior's top-level code)
+    has that many more latent dimensions: its groups share all k +
+    ``noise_dims`` of them.
     """
 
     n_draws = 1
@@ -87,12 +92,12 @@ class ELBO:
         self.beta = beta
         self.free_bits = free_bits
 
-    def __call__(self, prior, log_px, mu, log_var, eps, Z):
+    def __call__(self, prior, log_px, mu, log_var, eps, Z, noise):
         n, k = mu.shape
         beta = self.beta
-        kl_terms, cache = prior.kl_terms(mu, log_var, eps[0], Z[0])
+        kl_terms, cache = prior.kl_terms(mu, log_var, eps[0], Z[0], noise[0])
         if self.free_bits:
-            dims_per_group = k // kl_terms.shape[1]
+            dims_per_group = (k + noise.shape[-1]) // kl_terms.shape[1]
             kl_value, kl_coef = free_bits_kl(kl_terms, self.free_bits * dims_per_group)
         else:
             kl_value, kl_coef = np.sum(kl_terms) / n, 1 / n
@@ -109,14 +114,18 @@ class IWAE:
     log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x), loss = -mean_i
     [logsumexp_k log w_ik - log K]; each draw's gradient of log w is weighted
     by softmax_k(log w), so the decoder's rows get weights -softmax / n.
+    For a prior with noise of its own, log p(z_k) is the prior's one-draw
+    estimate with the k-th draw of that noise (a hierarchical prior's
+    log p(z1|z2) + log p(z2) - log q(z2|z1)): the bound of the joint model.
     """
 
     def __init__(self, n_draws):
         self.n_draws = n_draws
 
-    def __call__(self, prior, log_px, mu, log_var, eps, Z):
+    def __call__(self, prior, log_px, mu, log_var, eps, Z, noise):
         K, n, k = eps.shape
-        log_pz, cache = prior.log_density_forward(Z.reshape(-1, k))
+        log_pz, cache = prior.log_density_forward(
+            Z.reshape(-1, k), noise.reshape(K * n, noise.shape[-1]))
         log_w = log_px + log_pz.reshape(K, n) - posterior_log_density(eps, log_var)
         bound, weights = iwae_bound(log_w)
         loss = -np.sum(bound) / n
@@ -133,7 +142,7 @@ class VAENetwork:
     ----------
     encoder : GaussianEncoder
     decoder : MLPDecoder or AutoregressiveDecoder
-    prior : StandardNormalPrior or FlowPrior
+    prior : StandardNormalPrior, FlowPrior or HierarchicalPrior
     dtype : numpy dtype
         Dtype of the parameters and of every computation.
     n_conditions : int, default=0
@@ -142,6 +151,9 @@ class VAENetwork:
 
     Attributes
     ----------
+    noise_dims : int
+        Columns of the standard normal noise every method takes: k for the
+        posterior's reparameterization, then the prior's ``noise_dims``.
     params, grad : ndarray of shape (layout.size,)
         The flat parameter buffer and the flat gradient buffer. The parts
         hold views into them; pickling keeps the buffers only and binds the
@@ -156,6 +168,7 @@ class VAENetwork:
         self.n_conditions = n_conditions
         self.n_features = decoder.n_features
         self.n_components = encoder.n_components
+        self.noise_dims = self.n_components + prior.noise_dims
         self.layout = Layout(encoder.shapes() + decoder.shapes() + prior.shapes())
         self.params = np.zeros(self.layout.size, dtype=self.dtype)
         self.grad = np.zeros(self.layout.size, dtype=self.dtype)
@@ -218,6 +231,11 @@ class VAENetwork:
         return self.scaler.inverse_transform(
             self.decoder.mean(self._decoder_input(Z, C)))
 
+    def _split_noise(self, eps):
+        """The posterior's noise (first k columns) and the prior's (the rest)."""
+        k = self.n_components
+        return eps[..., :k], eps[..., k:]
+
     def _decode_draws(self, X, eps, C=None):
         """Encode X, draw z for every noise vector, and score the decodings.
 
@@ -232,14 +250,16 @@ class VAENetwork:
         return mu, log_var, Z, log_px + self.scaler.log_det
 
     def sample_prior(self, eps):
-        """Codes drawn from the prior, given standard normal noise (n, k)."""
-        return self.prior.sample(eps)
+        """Codes drawn from the prior, given standard normal noise of shape
+        (n, ``noise_dims``)."""
+        return self.prior.sample(*self._split_noise(eps))
 
     def elbo(self, X, eps, beta=1.0, C=None):
         """Per-sample ELBO, averaging log p(x|z) over the noise draws ``eps``.
 
-        ``eps`` of shape (n_draws, n_samples, k) gives each row its own noise;
-        shape (n_draws, 1, k) shares the same draws across rows.
+        ``eps`` of shape (n_draws, n_samples, ``noise_dims``) gives each row
+        its own noise; shape (n_draws, 1, ``noise_dims``) shares the same
+        draws across rows.
         """
         log_px, kl = self._elbo_terms(X, eps, C)
         return log_px - beta * kl
@@ -249,17 +269,23 @@ class VAENetwork:
         return self._elbo_terms(X, eps)[1]
 
     def _elbo_terms(self, X, eps, C=None):
+        eps, noise = self._split_noise(eps)
         mu, log_var, Z, log_px = self._decode_draws(X, eps, C)
-        return log_px.mean(axis=0), self.prior.kl(mu, log_var, eps, Z)
+        return log_px.mean(axis=0), self.prior.kl(mu, log_var, eps, Z, noise)
 
     def log_likelihood(self, X, eps, C=None):
         """Importance-weighted estimate of log p(x), one per row.
 
         log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x) with z_k drawn from q by
-        the noise ``eps`` of shape (K, n_samples, k), computed with logsumexp.
+        the noise ``eps`` of shape (K, n_samples or 1, ``noise_dims``),
+        computed with logsumexp. For a prior with noise of its own, p(z_k)
+        is the prior's one-draw estimate with the k-th draw of that noise,
+        so that this is the estimate of the joint model (for a hierarchical
+        prior, w_k = p(x|z1_k) p(z1_k|z2_k) p(z2_k) / q(z1_k|x) q(z2_k|z1_k)).
         """
+        eps, noise = self._split_noise(eps)
         _, log_var, Z, log_px = self._decode_draws(X, eps, C)
-        log_w = (log_px + self.prior.log_density(Z)
+        log_w = (log_px + self.prior.log_density(Z, noise)
                  - posterior_log_density(eps, log_var))
         return logsumexp(log_w, axis=0) - math.log(eps.shape[0])
 
@@ -279,9 +305,11 @@ class VAENetwork:
     def loss_and_grad(self, X, eps, objective, alpha, C=None):
         """Training loss on the batch X and its gradient, written into ``grad``.
 
-        ``eps`` has shape (n_draws, n_samples, k): ``objective.n_draws`` noise
-        vectors per row (:class:`ELBO`: one; :class:`IWAE`: K).
+        ``eps`` has shape (n_draws, n_samples, ``noise_dims``):
+        ``objective.n_draws`` noise vectors per row (:class:`ELBO`: one;
+        :class:`IWAE`: K).
         """
+        eps, noise = self._split_noise(eps)
         K, n, k = eps.shape
         X = self.scaler.transform(X)
         enc, mu, log_var = self.encoder.forward(X)
@@ -292,7 +320,7 @@ class VAENetwork:
         log_px, cache = self.decoder.forward(
             X_draws, self._decoder_input(Z.reshape(K * n, k), C_draws))
         loss, row_weights, d_mu, d_log_var, d_Z_prior = objective(
-            self.prior, log_px.reshape(K, n), mu, log_var, eps, Z)
+            self.prior, log_px.reshape(K, n), mu, log_var, eps, Z, noise)
         d_Z = self.decoder.backward(cache, row_weights.ravel())[:, :k].reshape(K, n, k)
         if d_Z_prior is not None:
             d_Z += d_Z_prior

@@ -53,16 +53,26 @@ def posterior_log_density(eps, log_var):
 #
 # Every prior follows one protocol, so the objective never asks which it holds:
 #
-# - ``kl_terms(mu, log_var, eps, Z)`` -> ``(terms, cache)``: one draw's KL per
-#   row, as an (n, n_groups) array that free bits can hold per group, for
-#   codes Z = mu + std * eps of shape (n, k);
+# - ``noise_dims``: columns of standard normal noise the prior needs of its
+#   own (0 here; a hierarchical prior's top-level code). The network draws
+#   noise of k + noise_dims columns, reparameterizes z with the first k
+#   (``eps``) and hands the prior the rest (``noise``); free bits count
+#   these columns as latent dimensions too;
+# - ``kl_terms(mu, log_var, eps, Z, noise)`` -> ``(terms, cache)``: one draw's
+#   KL per row, as an (n, n_groups) array that free bits can hold per group,
+#   for codes Z = mu + std * eps of shape (n, k);
 # - ``kl_backward(cache, kl_coef, beta, mu, log_var, eps, Z)`` -> the
 #   gradients of beta * sum(kl_coef * terms) in mu, log_var and Z (None for
 #   a term that does not arise), writing the prior's own gradients;
-# - ``kl(mu, log_var, eps, Z)``: the per-row KL averaged over a stack of draws;
-# - ``log_density(Z)``, and ``log_density_forward(Z)`` / ``log_density_backward``
-#   for the importance-weighted bound;
-# - ``sample(eps)``: codes from standard normal noise.
+# - ``kl(mu, log_var, eps, Z, noise)``: the per-row KL averaged over a stack
+#   of draws;
+# - ``log_density(Z, noise)``, and ``log_density_forward(Z, noise)`` /
+#   ``log_density_backward`` for the importance-weighted bound: log p(z), or
+#   for a prior with noise of its own a one-draw estimate whose exponential
+#   is unbiased for p(z);
+# - ``sample(eps, noise)``: codes from standard normal noise.
+#
+# The priors here need no noise of their own and ignore ``noise``.
 
 
 class StandardNormalPrior(Part):
@@ -73,6 +83,8 @@ class StandardNormalPrior(Part):
     n_components : int
         Dimension k of z.
     """
+
+    noise_dims = 0
 
     def __init__(self, n_components):
         self.n_components = n_components
@@ -85,27 +97,27 @@ class StandardNormalPrior(Part):
     def initialize(self, rng):
         """Nothing to draw."""
 
-    def kl_terms(self, mu, log_var, eps, Z):
+    def kl_terms(self, mu, log_var, eps, Z, noise=None):
         return standard_normal_kl_terms(mu, log_var), None
 
     def kl_backward(self, cache, kl_coef, beta, mu, log_var, eps, Z):
         kl_mu, kl_log_var = standard_normal_kl_grads(mu, log_var)
         return beta * kl_coef * kl_mu, beta * kl_coef * kl_log_var, None
 
-    def kl(self, mu, log_var, eps, Z):
+    def kl(self, mu, log_var, eps, Z, noise=None):
         return standard_normal_kl(mu, log_var)
 
-    def log_density(self, Z):
+    def log_density(self, Z, noise=None):
         return standard_normal_log_density(Z)
 
-    def log_density_forward(self, Z):
+    def log_density_forward(self, Z, noise=None):
         return standard_normal_log_density(Z), Z
 
     def log_density_backward(self, Z, row_weights):
         # d log N(z; 0, I) / dz = -z
         return -(row_weights[:, None] * Z)
 
-    def sample(self, eps):
+    def sample(self, eps, noise=None):
         return eps
 
 
@@ -128,6 +140,7 @@ class FlowPrior(Part):
     """
 
     _VIEWS = ("_params", "_grads")
+    noise_dims = 0
 
     def __init__(self, n_components, n_flow_layers, hidden_layer_sizes, activation):
         self.n_components = n_components
@@ -154,7 +167,7 @@ class FlowPrior(Part):
     def initialize(self, rng):
         self.flow.initialize(self._params, rng)  # starts as N(0, I)
 
-    def kl_terms(self, mu, log_var, eps, Z):
+    def kl_terms(self, mu, log_var, eps, Z, noise=None):
         log_pz, state = self.flow.log_prob_forward(self._params, Z)
         return (posterior_log_density(eps, log_var) - log_pz)[:, None], state
 
@@ -165,19 +178,19 @@ class FlowPrior(Part):
         d_Z = self.flow.backward(self._grads, cache, -beta * coef[:, 0])
         return None, -(0.5 * beta * coef), d_Z
 
-    def kl(self, mu, log_var, eps, Z):
+    def kl(self, mu, log_var, eps, Z, noise=None):
         return np.mean(posterior_log_density(eps, log_var) - self.log_density(Z),
                        axis=0)
 
-    def log_density(self, Z):
+    def log_density(self, Z, noise=None):
         return self.flow.log_prob(self._params, Z)
 
-    def log_density_forward(self, Z):
+    def log_density_forward(self, Z, noise=None):
         return self.flow.log_prob_forward(self._params, Z)
 
     def log_density_backward(self, cache, row_weights):
         return self.flow.backward(self._grads, cache, row_weights)
 
-    def sample(self, eps):
+    def sample(self, eps, noise=None):
         return self.flow.sample(self._params, eps)
 

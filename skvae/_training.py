@@ -132,7 +132,7 @@ def fit_lbfgs(network, X, condition, rng, history, settings):
     not fallen by ``tol`` for ``ceil(n_iter_no_change / LBFGS_ROUND)`` rounds
     in a row, and ends on the parameters where it was lowest.
     """
-    shape = (settings.n_importance_samples, X.shape[0], network.n_components)
+    shape = (settings.n_importance_samples, X.shape[0], network.noise_dims)
     eps = np.empty(shape, dtype=X.dtype)
     fixed_eps = rng.standard_normal(size=shape, dtype=X.dtype)
     patience = -(-settings.n_iter_no_change // LBFGS_ROUND)
@@ -200,11 +200,11 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
             stacklevel=6,
         )
         batch_size = n
-    K, k = settings.n_importance_samples, network.n_components
-    eps_buffer = np.empty(K * batch_size * k, dtype=X.dtype)
+    K, width = settings.n_importance_samples, network.noise_dims
+    eps_buffer = np.empty(K * batch_size * width, dtype=X.dtype)
 
     def loss_and_grad(batch):
-        eps = eps_buffer[: K * batch.shape[0] * k].reshape(K, batch.shape[0], k)
+        eps = eps_buffer[: K * batch.shape[0] * width].reshape(K, batch.shape[0], width)
         rng.standard_normal(out=eps, dtype=X.dtype)
         X_batch, C_batch = split(batch)
         objective = objective_at(settings, history.n_iter)

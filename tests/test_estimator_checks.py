@@ -20,11 +20,17 @@ from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer
         # The Variational Lossy Autoencoder's recipe.
         VAETransformer(solver="adam", decoder="autoregressive", window=2,
                        prior="flow", free_bits=0.2),
+        VAETransformer(solver="lbfgs", prior="hierarchical"),
+        VAETransformer(solver="adam", prior="hierarchical", free_bits=0.2,
+                       kl_warmup=30),
+        VAETransformer(solver="adam", prior="hierarchical", n_importance_samples=3),
         ConditionalVAE(solver="lbfgs"),
         ConditionalVAE(solver="adam", decoder="autoregressive"),
+        ConditionalVAE(solver="adam", prior="hierarchical"),
         VAEOutlierDetector(),
         VAEOutlierDetector(score_type="log_likelihood", solver="lbfgs"),
         VAEOutlierDetector(score_type="elbo", prior="flow"),
+        VAEOutlierDetector(score_type="log_likelihood", prior="hierarchical"),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -168,6 +168,15 @@ MODELS = {
         prior="normal", decoder="autoregressive", max_iter=20, **SMALL),
     "transformer-flow-autoregressive": lambda: VAETransformer(
         prior="flow", decoder="autoregressive", max_iter=20, **SMALL),
+    "transformer-hierarchical-mlp": lambda: VAETransformer(
+        prior="hierarchical", decoder="mlp", max_iter=20, **SMALL),
+    "transformer-hierarchical-autoregressive": lambda: VAETransformer(
+        prior="hierarchical", decoder="autoregressive", max_iter=20, **SMALL),
+    "conditional-hierarchical": lambda: ConditionalVAE(
+        prior="hierarchical", max_iter=20, **SMALL),
+    "detector-hierarchical": lambda: VAEOutlierDetector(
+        prior="hierarchical", score_type="log_likelihood", max_iter=20,
+        log_likelihood_samples=8, **SMALL),
     "conditional": lambda: ConditionalVAE(max_iter=20, **SMALL),
     **{f"detector-{t}": (lambda t=t: VAEOutlierDetector(
         score_type=t, max_iter=20, log_likelihood_samples=8, **SMALL))
@@ -183,7 +192,7 @@ def fitted_model(name, dtype):
     if key not in _fitted_cache:
         X, y = blobs(dtype=dtype)
         est = MODELS[name]()
-        fit(est, X, y if name == "conditional" else None)
+        fit(est, X, y if name.startswith("conditional") else None)
         _fitted_cache[key] = (est, X)
     return _fitted_cache[key]
 
@@ -281,7 +290,7 @@ def check_property(est, X, X_new, y=None):
 @example(data=(blobs(30)[0], np.array([[0.0, -1e4, 0.0, 0.0]])),  # the row
          solver="lbfgs", prior="normal", decoder="mlp", max_iter=5, n_components=2)
 @given(data=tables(), solver=st.sampled_from(SOLVERS),
-       prior=st.sampled_from(["normal", "flow"]),
+       prior=st.sampled_from(["normal", "flow", "hierarchical"]),
        decoder=st.sampled_from(["mlp", "autoregressive"]),
        max_iter=st.integers(3, 5), n_components=st.integers(1, 3))
 def test_property_transformer(data, solver, prior, decoder, max_iter, n_components):
@@ -317,13 +326,15 @@ def test_property_conditional(data, solver, max_iter, n_classes):
 # -- 3. transactional fit: fault injection ------------------------------------
 
 FAULTS = [KeyboardInterrupt, FloatingPointError, MemoryError]
-ESTIMATORS = ["transformer", "conditional", "detector"]
+ESTIMATORS = ["transformer", "conditional", "detector", "hierarchical"]
 
 
 def make(kind, solver, **params):
     params = {**SMALL, "solver": solver, "max_iter": 6, **params}
     if kind == "transformer":
         return VAETransformer(**params)
+    if kind == "hierarchical":
+        return VAETransformer(prior="hierarchical", **params)
     if kind == "conditional":
         return ConditionalVAE(**params)
     return VAEOutlierDetector(score_type="elbo", **params)
@@ -699,6 +710,8 @@ ONE_ROW_MODELS = {
     "transformer-flow-autoregressive": lambda: VAETransformer(
         solver="adam", prior="flow", decoder="autoregressive", max_iter=3,
         random_state=0),
+    "transformer-hierarchical": lambda: VAETransformer(
+        solver="adam", prior="hierarchical", max_iter=3, random_state=0),
     "conditional-adam": lambda: ConditionalVAE(solver="adam", max_iter=3,
                                                random_state=0),
     **{f"detector-{t}": (lambda t=t: VAEOutlierDetector(
