@@ -22,6 +22,7 @@ class NoisyRosenbrock:
     """
 
     n_components = 2
+    noise_dims = 0
 
     def __init__(self, n_params=8):
         self.params = np.full(n_params, -1.0)
