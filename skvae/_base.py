@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
 from ._objective import DECODERS, PRIORS, build_network
+from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
 from ._solvers import History
 from ._training import (
     Settings,
@@ -93,7 +94,7 @@ def chunk_n_rows(row_bytes, max_n_rows, working_memory):
     return max(1, min(rows, max_n_rows))
 
 
-class BaseVAE(BaseEstimator):
+class BaseVAE(PersistenceMixin, BaseEstimator):
     """Parameters, validation, training and inference shared by the VAE estimators.
 
     Not for direct use: see :class:`skvae.VAETransformer`.
@@ -300,11 +301,15 @@ class BaseVAE(BaseEstimator):
             "flow_hidden_layer_sizes": self._hidden_sizes("flow_hidden_layer_sizes"),
             "window": self.window,
         }
-        self._network = build_network(
-            X.shape[1], self.n_components, self._hidden_sizes(), self.activation,
-            self.likelihood, X.dtype, prior=self.prior, decoder=self.decoder,
+        # What builds the network, kept as plain data for persistence.
+        self._network_spec = dict(
+            n_features=X.shape[1], n_components=self.n_components,
+            hidden_layer_sizes=self._hidden_sizes(), activation=self.activation,
+            likelihood=self.likelihood, dtype=X.dtype.name, prior=self.prior,
+            decoder=self.decoder,
             n_conditions=0 if condition is None else condition.shape[1],
             settings=settings)
+        self._network = build_network(**self._network_spec)
         self._fitted_architecture = self._architecture()
         self._network.initialize(X, self._rng, self.variance_floor)
         sobol = qmc.Sobol(self.n_components, scramble=True, seed=self._rng)
@@ -314,6 +319,12 @@ class BaseVAE(BaseEstimator):
         self._history = History()
         self._optimizer = None
         self._n_features_out = self.n_components
+
+    def _network_state(self, network):
+        return vae_network_state(network, self._network_spec)
+
+    def _load_network(self, state):
+        return load_vae_network(state)
 
     def _check_same_architecture(self):
         now, then = self._architecture(), self._fitted_architecture

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
 from ._base import finite_mean, transactional
+from ._persistence import PersistenceMixin, load_vq_network, vq_network_state
 from ._quantizer import VQNetwork, perplexity
 from ._solvers import Adam, History, run_adam
 
@@ -34,8 +35,8 @@ BERNOULLI_TOLERANCE = 1e-6
 INFERENCE_CHUNK_MIB = 32
 
 
-class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                       BaseEstimator):
+class VQVAETransformer(PersistenceMixin, ClassNamePrefixFeaturesOutMixin,
+                       TransformerMixin, BaseEstimator):
     """Vector-quantized autoencoder (VQ-VAE): a learned discrete code per sample.
 
     An encoder network maps each sample x to ``n_groups`` vectors of
@@ -402,9 +403,13 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     def _initialize(self, X):
         random_state = check_random_state(self.random_state)
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        self._network = VQNetwork(
-            X.shape[1], self.n_groups, self.n_codes, self.code_dim,
-            self._hidden_sizes(), self.activation, self.likelihood, X.dtype)
+        # What builds the network, kept as plain data for persistence.
+        self._network_spec = dict(
+            n_features=X.shape[1], n_groups=self.n_groups, n_codes=self.n_codes,
+            code_dim=self.code_dim, hidden_layer_sizes=self._hidden_sizes(),
+            activation=self.activation, likelihood=self.likelihood,
+            dtype=X.dtype.name)
+        self._network = VQNetwork(**self._network_spec)
         self._network.initialize(X, self._rng, self.variance_floor)
         self._fitted_architecture = self._architecture()
         self._history = History()
@@ -412,6 +417,12 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                                self.learning_rate_init)
         self._n_features_out = self.n_groups * self.code_dim
         self.code_counts_ = np.zeros((self.n_groups, self.n_codes), dtype=np.int64)
+
+    def _network_state(self, network):
+        return vq_network_state(network, self._network_spec)
+
+    def _load_network(self, state):
+        return load_vq_network(state)
 
     def _check_same_architecture(self):
         now, then = self._architecture(), self._fitted_architecture
@@ -441,6 +452,8 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 batch, rng, commitment_cost=self.commitment_cost, decay=self.decay,
                 dead_code_threshold=self.dead_code_threshold)
 
+        if self._optimizer is None:  # discarded: start Adam afresh
+            self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
         try:
             return run_adam(
                 loss_and_grad, net.params, net.grad, self._optimizer, self._history,
