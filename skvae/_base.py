@@ -29,6 +29,13 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
+from ._callbacks import (
+    FIT_TASK_FRAMES,
+    CallbackSupportMixin,
+    iteration_tasks,
+    reported_chunks,
+    snapshot_network,
+)
 from ._objective import DECODERS, PRIORS, build_network
 from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
 from ._solvers import History
@@ -57,22 +64,33 @@ INFERENCE_CHUNK_MIB = 32
 BERNOULLI_TOLERANCE = 1e-6
 
 
+# What scikit-learn's callback API sets on an estimator.
+CALLBACK_ATTRIBUTES = frozenset({"_skl_callbacks", "_parent_callback_ctx",
+                                 "_callback_fit_ctx", "_skl_callbacks_to_teardown"})
+
+
 def transactional(fit_method):
     """Make a fitting method complete or leave the estimator as it was.
 
     Whatever the exception (divergence, KeyboardInterrupt, MemoryError, ...),
     every attribute is restored to its state before the call: an unfitted
-    estimator stays unfitted, a fitted one keeps its previous fit.
+    estimator stays unfitted, a fitted one keeps its previous fit. The
+    callbacks and callback contexts scikit-learn attaches are neither copied
+    nor restored: they are shared with the caller, not the estimator's state.
     """
 
     @functools.wraps(fit_method)
     def wrapper(self, *args, **kwargs):
-        saved = copy.deepcopy(self.__dict__)
+        saved = copy.deepcopy({name: value for name, value in self.__dict__.items()
+                               if name not in CALLBACK_ATTRIBUTES})
         try:
             return fit_method(self, *args, **kwargs)
         except BaseException as error:
+            callbacks = {name: value for name, value in self.__dict__.items()
+                         if name in CALLBACK_ATTRIBUTES}
             self.__dict__.clear()
             self.__dict__.update(saved)
+            self.__dict__.update(callbacks)
             if isinstance(error, DivergenceError):
                 raise DivergenceError(
                     f"{error} {type(self).__name__} was left unchanged, as it was "
@@ -94,7 +112,7 @@ def chunk_n_rows(row_bytes, max_n_rows, working_memory):
     return max(1, min(rows, max_n_rows))
 
 
-class BaseVAE(PersistenceMixin, BaseEstimator):
+class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
     """Parameters, validation, training and inference shared by the VAE estimators.
 
     Not for direct use: see :class:`skvae.VAETransformer`.
@@ -259,8 +277,11 @@ class BaseVAE(PersistenceMixin, BaseEstimator):
 
     # -- fitting -------------------------------------------------------------
 
-    def _fit(self, X, *, incremental, condition=None):
-        """Train on validated X; a fresh start unless warm or incremental."""
+    def _fit(self, X, *, incremental, condition=None, y=None, sample_weight=None):
+        """Train on validated X; a fresh start unless warm or incremental.
+
+        ``y`` and ``sample_weight`` are what ``fit`` was given, for callbacks.
+        """
         settings = Settings.from_params(self.get_params())
         check_settings(settings)
         continues = hasattr(self, "_network") if incremental else self._continues()
@@ -270,15 +291,20 @@ class BaseVAE(PersistenceMixin, BaseEstimator):
         else:
             self._initialize(X, condition)
         self._history.changing_until = first_iteration_at_full_weight(settings)
+        self._history.stop_requested = False
+        lbfgs = self.solver == "lbfgs"
         try:
-            if self.solver == "lbfgs":
-                converged = fit_lbfgs(self._network, X, condition, self._rng,
-                                      self._history, settings)
-            else:
-                self._optimizer, converged = fit_adam(
-                    self._network, X, condition, self._rng, self._history,
-                    self._optimizer, settings, incremental=incremental,
-                    score_noise=self._score_noise)
+            with iteration_tasks(self, "lbfgs-iter" if lbfgs else "epoch", X, y,
+                                 sample_weight, self._fitted_attributes
+                                 ) as on_iteration:
+                if lbfgs:
+                    converged = fit_lbfgs(self._network, X, condition, self._rng,
+                                          self._history, settings, on_iteration)
+                else:
+                    self._optimizer, converged = fit_adam(
+                        self._network, X, condition, self._rng, self._history,
+                        self._optimizer, settings, incremental=incremental,
+                        score_noise=self._score_noise, on_iteration=on_iteration)
         finally:
             self._store_history()
         if not converged and not incremental:
@@ -287,7 +313,8 @@ class BaseVAE(PersistenceMixin, BaseEstimator):
                 "and the optimization hasn't converged yet; raise max_iter or "
                 "tol.",
                 ConvergenceWarning,
-                stacklevel=4,  # _fit, fit, _fit_context wrapper, caller
+                # _fit, fit, fit_task, _fit_context, transactional, caller
+                stacklevel=5 + FIT_TASK_FRAMES,
             )
         return self
 
@@ -319,6 +346,10 @@ class BaseVAE(PersistenceMixin, BaseEstimator):
         self._history = History()
         self._optimizer = None
         self._n_features_out = self.n_components
+
+    def _fitted_attributes(self, params):
+        """What makes a copy of this estimator the model with ``params``."""
+        return {"_network": snapshot_network(self._network, params)}
 
     def _network_state(self, network):
         return vae_network_state(network, self._network_spec)
@@ -367,8 +398,9 @@ class BaseVAE(PersistenceMixin, BaseEstimator):
         # float (and an error above the largest): report those bounds, never
         # -inf or inf.
         finfo = np.finfo(X.dtype)
-        with np.errstate(over="ignore"):
-            for rows in gen_batches(X.shape[0], chunk):
+        with (np.errstate(over="ignore"),
+              reported_chunks(self, gen_batches(X.shape[0], chunk)) as batches):
+            for rows in batches:
                 chunk_args = [self._as_network_dtype(X[rows])]
                 if condition is not None:
                     chunk_args.append(self._as_network_dtype(condition[rows]))

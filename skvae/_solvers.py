@@ -27,6 +27,9 @@ class History:
     warm-up raises its weight), so a loss is not comparable with earlier ones:
     each such iteration becomes the best so far, and none counts against
     the stopping rule.
+
+    ``stop_requested`` (set when an ``on_iteration`` hook of the solvers
+    asks to stop) ends training like the stopping rule does.
     """
 
     def __init__(self):
@@ -37,6 +40,7 @@ class History:
         self.no_improvement_count = 0
         self.n_iter = 0
         self.changing_until = 0
+        self.stop_requested = False
 
     def record(self, loss, tol, validation_score=None):
         """Append one iteration; return True when it improved on the best."""
@@ -64,7 +68,12 @@ class History:
         return best_so_far
 
     def stalled(self, n_iter_no_change):
-        return self.no_improvement_count > n_iter_no_change
+        return self.stop_requested or self.no_improvement_count > n_iter_no_change
+
+    def after_iteration(self, on_iteration, params):
+        """Call the ``on_iteration(params)`` hook, if any; note a request to stop."""
+        if on_iteration is not None and on_iteration(params):
+            self.stop_requested = True
 
 
 class _NonFinite(Exception):
@@ -78,11 +87,12 @@ def _diverged(n_iter):
 
 
 def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
-              n_iter_no_change, verbose=0):
+              n_iter_no_change, verbose=0, on_iteration=None):
     """Minimize with SciPy's L-BFGS-B, starting from and ending in ``params``.
 
     ``loss_and_grad()`` must be a deterministic function of ``params`` (the
-    caller holds the noise fixed).  Returns True when L-BFGS-B stopped by its
+    caller holds the noise fixed). ``on_iteration(x)``, if given, is called
+    after each iteration with its parameters; True asks to stop.  Returns True when L-BFGS-B stopped by its
     own criteria or the stopping rule, False when it ran out of iterations.
 
     Raises
@@ -108,6 +118,7 @@ def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
         history.record(intermediate_result.fun, tol)
         if verbose:
             print(f"Iteration {history.n_iter}, loss = {intermediate_result.fun:.8f}")
+        history.after_iteration(on_iteration, intermediate_result.x)
         if history.stalled(n_iter_no_change):
             raise StopIteration
 
@@ -130,6 +141,7 @@ def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
     if history.n_iter == start:
         # Converged before a single step (e.g. already at a minimum).
         history.record(result.fun, tol)
+        history.after_iteration(on_iteration, params)
     return result.status != 1
 
 
@@ -208,7 +220,7 @@ class Adam:
 
 def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
              max_iter, tol, n_iter_no_change, rng, validation_score=None,
-             verbose=0):
+             verbose=0, on_iteration=None):
     """Epochs of Adam over shuffled minibatches of X, updating ``params``.
 
     ``loss_and_grad(X_batch)`` evaluates the loss on a batch (drawing its own
@@ -216,6 +228,8 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
     into one preallocated array, so that every minibatch is a contiguous slice.
     ``validation_score()``, if given, scores the current ``params`` on held-out
     data (higher is better); training then ends on the best-scoring params.
+    ``on_iteration(params)``, if given, is called after each epoch; True asks
+    to stop.
 
     Returns True when the stopping rule ended training, False when it ran
     ``max_iter`` epochs.
@@ -250,6 +264,7 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
         if verbose:
             extra = "" if score is None else f", validation score = {score:.8f}"
             print(f"Iteration {history.n_iter}, loss = {total / n:.8f}{extra}")
+        history.after_iteration(on_iteration, params)
         if history.stalled(n_iter_no_change):
             converged = True
             break

@@ -75,7 +75,7 @@ def check_settings(settings):
         )
 
 
-def fit_lbfgs(network, X, condition, rng, history, settings):
+def fit_lbfgs(network, X, condition, rng, history, settings, on_iteration=None):
     """Rounds of L-BFGS-B on all of X; True when the stopping rule ended them.
 
     Common random numbers: the noise is fixed within a round, so L-BFGS-B
@@ -95,7 +95,7 @@ def fit_lbfgs(network, X, condition, rng, history, settings):
             network.params, network.grad, history,
             max_iter=min(LBFGS_ROUND, n_iter_end - history.n_iter),
             tol=settings.tol, n_iter_no_change=settings.n_iter_no_change,
-            verbose=settings.verbose,
+            verbose=settings.verbose, on_iteration=on_iteration,
         )
         if history.stalled(settings.n_iter_no_change):
             return True
@@ -103,7 +103,7 @@ def fit_lbfgs(network, X, condition, rng, history, settings):
 
 
 def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
-             incremental, score_noise):
+             incremental, score_noise, on_iteration=None):
     """Epochs of Adam over minibatches of X (one epoch when ``incremental``).
 
     Returns the optimizer (new unless ``incremental`` continues one) and
@@ -149,6 +149,7 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
         batch_size=batch_size, max_iter=1 if incremental else settings.max_iter,
         tol=settings.tol, n_iter_no_change=settings.n_iter_no_change, rng=rng,
         validation_score=validation_score, verbose=settings.verbose,
+        on_iteration=on_iteration,
     )
     return optimizer, converged
 

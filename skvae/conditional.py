@@ -14,6 +14,7 @@ from ._base import (
     finite_mean,
     transactional,
 )
+from ._callbacks import fit_task
 from ._docs import document_parameters
 
 
@@ -84,6 +85,7 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def fit(self, X, y):
         """Fit the conditional VAE to X with its class labels y.
 
@@ -112,7 +114,7 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         self.classes_ = classes
         self.class_prior_ = np.bincount(indices) / len(indices)
         one_hot = np.eye(len(classes), dtype=X.dtype)[indices]
-        return self._fit(X, incremental=False, condition=one_hot)
+        return self._fit(X, incremental=False, condition=one_hot, y=y)
 
     def _one_hot(self, y, n_rows):
         """One-hot rows for labels y: one label for every row, or one per row."""

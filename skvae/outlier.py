@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseVAE, transactional
+from ._callbacks import fit_task
 from ._docs import document_parameters
 
 # "auto" contamination: flag scores more than this many robust standard
@@ -170,6 +171,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def fit(self, X, y=None):
         """Fit the VAE to X and set the outlier threshold from its scores.
 
@@ -187,7 +189,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
             The fitted detector.
         """
         X = self._validate_X(X, reset=not self._continues())
-        self._fit(X, incremental=False)
+        self._fit(X, incremental=False, y=y)
         scores = self._scores(X)
         if self.contamination == "auto":
             median = np.median(scores)

@@ -11,6 +11,7 @@ from ._base import (
     _read_only,
     transactional,
 )
+from ._callbacks import fit_task
 from ._docs import document_parameters
 
 
@@ -108,6 +109,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def fit(self, X, y=None):
         """Fit the VAE to X.
 
@@ -125,7 +127,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
             The fitted estimator.
         """
         X = self._validate_X(X, reset=not self._continues())
-        return self._fit(X, incremental=False)
+        return self._fit(X, incremental=False, y=y)
 
     def _check_solver(self):
         if self.solver != "adam":
@@ -137,6 +139,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     @available_if(_check_solver)
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def partial_fit(self, X, y=None):
         """Run one epoch of Adam over X, continuing from the current state.
 
@@ -157,10 +160,11 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
             The updated estimator.
         """
         X = self._validate_X(X, reset=not hasattr(self, "_network"))
-        return self._fit(X, incremental=True)
+        return self._fit(X, incremental=True, y=y)
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def fit_transform(self, X, y=None):
         """Fit the VAE to X and return the posterior means of X.
 
@@ -178,7 +182,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
             Posterior means, in X's dtype.
         """
         X = self._validate_X(X, reset=not self._continues())
-        return self._fit(X, incremental=False)._transform(X)
+        return self._fit(X, incremental=False, y=y)._transform(X)
 
     # -- the latent space ----------------------------------------------------
 

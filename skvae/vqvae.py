@@ -1,5 +1,6 @@
 """VQVAETransformer: a vector-quantized autoencoder as a scikit-learn transformer."""
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -23,6 +24,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
 from ._base import finite_mean, transactional
+from ._callbacks import (
+    FIT_TASK_FRAMES,
+    CallbackSupportMixin,
+    fit_task,
+    iteration_tasks,
+    reported_chunks,
+    snapshot_network,
+)
 from ._persistence import PersistenceMixin, load_vq_network, vq_network_state
 from ._quantizer import VQNetwork, perplexity
 from ._solvers import Adam, History, run_adam
@@ -35,8 +44,9 @@ BERNOULLI_TOLERANCE = 1e-6
 INFERENCE_CHUNK_MIB = 32
 
 
-class VQVAETransformer(PersistenceMixin, ClassNamePrefixFeaturesOutMixin,
-                       TransformerMixin, BaseEstimator):
+class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
+                       ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                       BaseEstimator):
     """Vector-quantized autoencoder (VQ-VAE): a learned discrete code per sample.
 
     An encoder network maps each sample x to ``n_groups`` vectors of
@@ -342,6 +352,7 @@ class VQVAETransformer(PersistenceMixin, ClassNamePrefixFeaturesOutMixin,
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def fit(self, X, y=None):
         """Fit the VQ-VAE to X.
 
@@ -360,18 +371,20 @@ class VQVAETransformer(PersistenceMixin, ClassNamePrefixFeaturesOutMixin,
         """
         X = self._validate_X(X, reset=True)
         self._initialize(X)
-        converged = self._train(X, incremental=False)
+        converged = self._train(X, incremental=False, y=y)
         if not converged:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet; raise max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=4,  # fit, _fit_context and transactional wrappers, caller
+                # fit, fit_task, _fit_context, transactional, caller
+                stacklevel=4 + FIT_TASK_FRAMES,
             )
         return self
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def partial_fit(self, X, y=None):
         """Run one epoch of Adam over X, continuing from the current state.
 
@@ -397,7 +410,7 @@ class VQVAETransformer(PersistenceMixin, ClassNamePrefixFeaturesOutMixin,
         else:
             self._check_same_architecture()
             X = X.astype(self._network.dtype, copy=False)
-        self._train(X, incremental=True)
+        self._train(X, incremental=True, y=y)
         return self
 
     def _initialize(self, X):
@@ -434,8 +447,11 @@ class VQVAETransformer(PersistenceMixin, ClassNamePrefixFeaturesOutMixin,
                 f"now {now}. Call fit to train a new network."
             )
 
-    def _train(self, X, incremental):
-        """Epochs of Adam with codebook updates; then count the codes of X."""
+    def _train(self, X, incremental, y=None):
+        """Epochs of Adam with codebook updates; then count the codes of X.
+
+        ``y`` is what ``fit`` was given, for callbacks.
+        """
         net, rng = self._network, self._rng
         n = X.shape[0]
         batch_size = min(200, n) if self.batch_size == "auto" else self.batch_size
@@ -454,13 +470,18 @@ class VQVAETransformer(PersistenceMixin, ClassNamePrefixFeaturesOutMixin,
 
         if self._optimizer is None:  # discarded: start Adam afresh
             self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
+        max_iter = 1 if incremental else self.max_iter
+        self._history.stop_requested = False
         try:
-            return run_adam(
-                loss_and_grad, net.params, net.grad, self._optimizer, self._history,
-                X, batch_size=batch_size, max_iter=1 if incremental else self.max_iter,
-                tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
-                verbose=self.verbose,
-            )
+            with iteration_tasks(self, "epoch", X, y, None,
+                                 lambda params: self._fitted_attributes(params, X)
+                                 ) as on_iteration:
+                return run_adam(
+                    loss_and_grad, net.params, net.grad, self._optimizer,
+                    self._history, X, batch_size=batch_size, max_iter=max_iter,
+                    tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
+                    verbose=self.verbose, on_iteration=on_iteration,
+                )
         finally:
             # Also after a diverged epoch: run_adam has put back the
             # parameters of its start, codebook included.
@@ -475,6 +496,17 @@ class VQVAETransformer(PersistenceMixin, ClassNamePrefixFeaturesOutMixin,
             self.perplexity_ = perplexity(counts)
             self.code_probabilities_ = (counts + 1) / (
                 counts.sum(axis=1, keepdims=True) + self.n_codes)
+
+    def _fitted_attributes(self, params, X):
+        """What makes a copy of this estimator the model with ``params``:
+        the network, and the code statistics of X under it."""
+        fitted = copy.copy(self)
+        fitted._network = snapshot_network(self._network, params)
+        counts = fitted._count_codes(X)
+        return {"_network": fitted._network, "code_counts_": counts,
+                "perplexity_": perplexity(counts),
+                "code_probabilities_": (counts + 1) / (
+                    counts.sum(axis=1, keepdims=True) + self.n_codes)}
 
     def _count_codes(self, X):
         codes = self._map_rows(self._network.encode_codes, X, self.n_groups,
@@ -501,8 +533,9 @@ class VQVAETransformer(PersistenceMixin, ClassNamePrefixFeaturesOutMixin,
                                  max_n_rows=X.shape[0], working_memory=budget)
         shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
         out = np.empty(shape, dtype=X.dtype if dtype is None else dtype)
-        for rows in gen_batches(X.shape[0], chunk):
-            out[rows] = function(X[rows].astype(net.dtype, copy=False))
+        with reported_chunks(self, gen_batches(X.shape[0], chunk)) as batches:
+            for rows in batches:
+                out[rows] = function(X[rows].astype(net.dtype, copy=False))
         return out
 
     def _log_prior(self, codes):
