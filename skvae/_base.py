@@ -26,7 +26,11 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state, gen_batches, metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._activations import ACTIVATIONS
 from ._callbacks import (
@@ -247,6 +251,20 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
         self._check_likelihood_support(out if isinstance(y, str) else out[0])
         return out
 
+    @staticmethod
+    def _check_sample_weight(sample_weight, X):
+        """Non-negative weights, one per row of X, in X's dtype; None stays None."""
+        if sample_weight is None:
+            return None
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                             ensure_non_negative=True)
+        if not np.any(sample_weight > 0):
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number: with "
+                "every weight zero there is nothing to fit."
+            )
+        return sample_weight
+
     def _check_likelihood_support(self, X):
         if self.likelihood == "bernoulli":
             # Tolerate rounding, e.g. MinMaxScaler giving 1 + 1e-16.
@@ -280,7 +298,8 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
     def _fit(self, X, *, incremental, condition=None, y=None, sample_weight=None):
         """Train on validated X; a fresh start unless warm or incremental.
 
-        ``y`` and ``sample_weight`` are what ``fit`` was given, for callbacks.
+        ``sample_weight`` (validated, or None) weighs the rows of X; ``y`` is
+        what ``fit`` was given, for callbacks.
         """
         settings = Settings.from_params(self.get_params())
         check_settings(settings)
@@ -288,8 +307,10 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
         if continues:
             self._check_same_architecture()
             X = self._as_network_dtype(X)
+            if sample_weight is not None:
+                sample_weight = self._as_network_dtype(sample_weight)
         else:
-            self._initialize(X, condition)
+            self._initialize(X, condition, sample_weight)
         self._history.changing_until = first_iteration_at_full_weight(settings)
         self._history.stop_requested = False
         lbfgs = self.solver == "lbfgs"
@@ -299,12 +320,14 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
                                  ) as on_iteration:
                 if lbfgs:
                     converged = fit_lbfgs(self._network, X, condition, self._rng,
-                                          self._history, settings, on_iteration)
+                                          self._history, settings, on_iteration,
+                                          sample_weight)
                 else:
                     self._optimizer, converged = fit_adam(
                         self._network, X, condition, self._rng, self._history,
                         self._optimizer, settings, incremental=incremental,
-                        score_noise=self._score_noise, on_iteration=on_iteration)
+                        score_noise=self._score_noise, on_iteration=on_iteration,
+                        sample_weight=sample_weight)
         finally:
             self._store_history()
         if not converged and not incremental:
@@ -318,7 +341,7 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
             )
         return self
 
-    def _initialize(self, X, condition=None):
+    def _initialize(self, X, condition=None, sample_weight=None):
         random_state = check_random_state(self.random_state)
         # One NumPy Generator for all noise and shuffling: fast draws straight
         # into float32 or float64 buffers.
@@ -338,7 +361,7 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
             settings=settings)
         self._network = build_network(**self._network_spec)
         self._fitted_architecture = self._architecture()
-        self._network.initialize(X, self._rng, self.variance_floor)
+        self._network.initialize(X, self._rng, self.variance_floor, sample_weight)
         sobol = qmc.Sobol(self.n_components, scramble=True, seed=self._rng)
         uniform = np.clip(sobol.random(N_SCORE_DRAWS), 1e-12, 1 - 1e-12)
         self._score_noise = ndtri(uniform)[:, None, :].astype(X.dtype)

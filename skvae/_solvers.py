@@ -220,7 +220,7 @@ class Adam:
 
 def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
              max_iter, tol, n_iter_no_change, rng, validation_score=None,
-             verbose=0, on_iteration=None):
+             verbose=0, on_iteration=None, batch_weight=None):
     """Epochs of Adam over shuffled minibatches of X, updating ``params``.
 
     ``loss_and_grad(X_batch)`` evaluates the loss on a batch (drawing its own
@@ -229,7 +229,9 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
     ``validation_score()``, if given, scores the current ``params`` on held-out
     data (higher is better); training then ends on the best-scoring params.
     ``on_iteration(params)``, if given, is called after each epoch; True asks
-    to stop.
+    to stop. ``batch_weight(batch)``, if given, is a batch's weight in the
+    epoch's mean loss (its number of rows otherwise); a batch of weight zero
+    is skipped.
 
     Returns True when the stopping rule ended training, False when it ran
     ``max_iter`` epochs.
@@ -241,6 +243,8 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
         of the end of the last epoch.
     """
     n = X.shape[0]
+    if batch_weight is None:
+        batch_weight = len
     shuffled = np.empty_like(X)
     epoch_start = params.copy()
     best_params = params.copy() if validation_score is not None else None
@@ -248,22 +252,27 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
     for _ in range(max_iter):
         epoch_start[...] = params
         np.take(X, rng.permutation(n), axis=0, out=shuffled)
-        total = 0.0
+        total = total_weight = 0.0
         for start in range(0, n, batch_size):
             batch = shuffled[start:start + batch_size]
+            weight = batch_weight(batch)
+            if not weight:
+                continue
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 loss = loss_and_grad(batch)
             if not np.isfinite(loss):
                 params[...] = epoch_start
                 raise _diverged(history.n_iter + 1)
-            total += float(loss) * batch.shape[0]
+            total += float(loss) * weight
+            total_weight += weight
             optimizer.step(params, grad)
+        loss = total / total_weight
         score = None if validation_score is None else validation_score()
-        if history.record(total / n, tol, score) and best_params is not None:
+        if history.record(loss, tol, score) and best_params is not None:
             best_params[...] = params
         if verbose:
             extra = "" if score is None else f", validation score = {score:.8f}"
-            print(f"Iteration {history.n_iter}, loss = {total / n:.8f}{extra}")
+            print(f"Iteration {history.n_iter}, loss = {loss:.8f}{extra}")
         history.after_iteration(on_iteration, params)
         if history.stalled(n_iter_no_change):
             converged = True

@@ -75,7 +75,8 @@ def check_settings(settings):
         )
 
 
-def fit_lbfgs(network, X, condition, rng, history, settings, on_iteration=None):
+def fit_lbfgs(network, X, condition, rng, history, settings, on_iteration=None,
+              sample_weight=None):
     """Rounds of L-BFGS-B on all of X; True when the stopping rule ended them.
 
     Common random numbers: the noise is fixed within a round, so L-BFGS-B
@@ -91,7 +92,7 @@ def fit_lbfgs(network, X, condition, rng, history, settings, on_iteration=None):
         objective = objective_at(settings, history.n_iter)  # fixed within a round
         run_lbfgs(
             lambda objective=objective: network.loss_and_grad(
-                X, eps, objective, settings.alpha, condition),
+                X, eps, objective, settings.alpha, condition, sample_weight),
             network.params, network.grad, history,
             max_iter=min(LBFGS_ROUND, n_iter_end - history.n_iter),
             tol=settings.tol, n_iter_no_change=settings.n_iter_no_change,
@@ -103,25 +104,41 @@ def fit_lbfgs(network, X, condition, rng, history, settings, on_iteration=None):
 
 
 def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
-             incremental, score_noise, on_iteration=None):
+             incremental, score_noise, on_iteration=None, sample_weight=None):
     """Epochs of Adam over minibatches of X (one epoch when ``incremental``).
 
     Returns the optimizer (new unless ``incremental`` continues one) and
-    whether the stopping rule ended training.
+    whether the stopping rule ended training. With ``sample_weight``, each
+    batch's loss is its weighted mean (scikit-learn's MLP does the same), and
+    a batch whose weights are all zero is skipped.
     """
-    # Rows are shuffled as one array, [X, condition], so they stay paired.
+    # Rows are shuffled as one array, [X, condition, weight], so they stay
+    # paired.
     d = X.shape[1]
-    data = X if condition is None else np.hstack([X, condition.astype(X.dtype)])
+    columns = [X]
+    if condition is not None:
+        columns.append(condition.astype(X.dtype))
+    if sample_weight is not None:
+        columns.append(sample_weight.astype(X.dtype)[:, None])
+    data = X if len(columns) == 1 else np.hstack(columns)
+    weighted = sample_weight is not None
 
     def split(rows):
-        return (rows, None) if condition is None else (rows[:, :d], rows[:, d:])
+        C = None if condition is None else rows[:, d:d + condition.shape[1]]
+        return rows[:, :d], C, rows[:, -1] if weighted else None
 
     validation_score = None
     if settings.early_stopping and not incremental:
         data, held_out = validation_split(data, settings.validation_fraction, rng)
-        X_val, C_val = split(held_out)
+        if weighted and not (np.any(data[:, -1] > 0) and np.any(held_out[:, -1] > 0)):
+            raise ValueError(
+                "early_stopping's validation split left no row with a positive "
+                "sample_weight on one side; use more rows with positive weight, "
+                "or early_stopping=False."
+            )
+        X_val, C_val, w_val = split(held_out)
         validation_score = lambda: float(  # noqa: E731
-            np.mean(network.elbo(X_val, score_noise, C=C_val)))
+            np.average(network.elbo(X_val, score_noise, C=C_val), weights=w_val))
     n = data.shape[0]
     batch_size = min(200, n) if settings.batch_size == "auto" else settings.batch_size
     if batch_size > n:
@@ -137,9 +154,10 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
     def loss_and_grad(batch):
         eps = eps_buffer[: K * batch.shape[0] * k].reshape(K, batch.shape[0], k)
         rng.standard_normal(out=eps, dtype=X.dtype)
-        X_batch, C_batch = split(batch)
+        X_batch, C_batch, w_batch = split(batch)
         objective = objective_at(settings, history.n_iter)
-        return network.loss_and_grad(X_batch, eps, objective, settings.alpha, C_batch)
+        return network.loss_and_grad(X_batch, eps, objective, settings.alpha, C_batch,
+                                     w_batch)
 
     if optimizer is None or not incremental:
         optimizer = Adam(network.params.size, network.dtype,
@@ -150,6 +168,8 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
         tol=settings.tol, n_iter_no_change=settings.n_iter_no_change, rng=rng,
         validation_score=validation_score, verbose=settings.verbose,
         on_iteration=on_iteration,
+        batch_weight=(lambda batch: float(np.sum(batch[:, -1], dtype=np.float64)))
+        if weighted else None,
     )
     return optimizer, converged
 

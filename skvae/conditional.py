@@ -39,7 +39,8 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         The class labels seen in :meth:`fit`.
 
     class_prior_ : ndarray of shape (n_classes,)
-        Fraction of the training rows in each class.
+        Fraction of the training rows in each class (of their total
+        ``sample_weight``, when given).
 
     n_iter_ : int
         Iterations or epochs run.
@@ -86,7 +87,7 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     @fit_task
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the conditional VAE to X with its class labels y.
 
         Parameters
@@ -96,6 +97,13 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
 
         y : array-like of shape (n_samples,)
             Class of each row.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the training objective (a
+            weighted mean of the per-row ELBO), in the statistics the network
+            starts from and in ``class_prior_``. A weight of zero leaves a row
+            out, an integer weight counts it as that many copies. None weighs
+            all rows equally.
 
         Returns
         -------
@@ -111,10 +119,13 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
                 f"warm_start continues training on the classes {self.classes_}, "
                 f"but y has {classes}. Set warm_start=False to train a new model."
             )
+        sample_weight = self._check_sample_weight(sample_weight, X)
         self.classes_ = classes
-        self.class_prior_ = np.bincount(indices) / len(indices)
+        counts = np.bincount(indices, weights=sample_weight, minlength=len(classes))
+        self.class_prior_ = counts / counts.sum()
         one_hot = np.eye(len(classes), dtype=X.dtype)[indices]
-        return self._fit(X, incremental=False, condition=one_hot, y=y)
+        return self._fit(X, incremental=False, condition=one_hot, y=y,
+                         sample_weight=sample_weight)
 
     def _one_hot(self, y, n_rows):
         """One-hot rows for labels y: one label for every row, or one per row."""
@@ -234,7 +245,8 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         if y is not None:
             return self._score_samples(X, self._one_hot(y, len(X)))
         net, noise = self._network, self._score_noise
-        log_prior = np.log(self.class_prior_)
+        with np.errstate(divide="ignore"):  # a class of zero weight: log 0
+            log_prior = np.log(self.class_prior_)
         classes = np.eye(len(self.classes_), dtype=net.dtype)
 
         def summed_out(x):

@@ -110,7 +110,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     @fit_task
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the VAE to X.
 
         Parameters
@@ -121,13 +121,21 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the training objective (a
+            weighted mean of the per-row ELBO) and in the statistics the
+            network starts from. A weight of zero leaves a row out, an
+            integer weight counts it as that many copies. None weighs all
+            rows equally.
+
         Returns
         -------
         self : VAETransformer
             The fitted estimator.
         """
         X = self._validate_X(X, reset=not self._continues())
-        return self._fit(X, incremental=False, y=y)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        return self._fit(X, incremental=False, y=y, sample_weight=sample_weight)
 
     def _check_solver(self):
         if self.solver != "adam":
@@ -140,7 +148,7 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     @fit_task
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Run one epoch of Adam over X, continuing from the current state.
 
         Only with ``solver="adam"``. The first call initializes the network;
@@ -154,18 +162,26 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the training objective (a
+            weighted mean of the per-row ELBO) and in the statistics the
+            network starts from. A weight of zero leaves a row out, an
+            integer weight counts it as that many copies. None weighs all
+            rows equally.
+
         Returns
         -------
         self : VAETransformer
             The updated estimator.
         """
         X = self._validate_X(X, reset=not hasattr(self, "_network"))
-        return self._fit(X, incremental=True, y=y)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        return self._fit(X, incremental=True, y=y, sample_weight=sample_weight)
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     @fit_task
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit the VAE to X and return the posterior means of X.
 
         Parameters
@@ -176,13 +192,18 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as in :meth:`fit`.
+
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
             Posterior means, in X's dtype.
         """
         X = self._validate_X(X, reset=not self._continues())
-        return self._fit(X, incremental=False, y=y)._transform(X)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        return self._fit(X, incremental=False, y=y,
+                         sample_weight=sample_weight)._transform(X)
 
     # -- the latent space ----------------------------------------------------
 
