@@ -105,6 +105,20 @@ def transactional(fit_method):
     return wrapper
 
 
+def check_sample_weight(sample_weight, X):
+    """Non-negative weights, one per row of X, in X's dtype; None stays None."""
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                         ensure_non_negative=True)
+    if not np.any(sample_weight > 0):
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number: with "
+            "every weight zero there is nothing to fit."
+        )
+    return sample_weight
+
+
 def chunk_n_rows(row_bytes, max_n_rows, working_memory):
     """Rows per chunk so that a chunk's scratch fits ``working_memory`` MiB.
 
@@ -251,19 +265,7 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
         self._check_likelihood_support(out if isinstance(y, str) else out[0])
         return out
 
-    @staticmethod
-    def _check_sample_weight(sample_weight, X):
-        """Non-negative weights, one per row of X, in X's dtype; None stays None."""
-        if sample_weight is None:
-            return None
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                             ensure_non_negative=True)
-        if not np.any(sample_weight > 0):
-            raise ValueError(
-                "Sample weights must contain at least one non-zero number: with "
-                "every weight zero there is nothing to fit."
-            )
-        return sample_weight
+    _check_sample_weight = staticmethod(check_sample_weight)
 
     def _check_likelihood_support(self, X):
         if self.likelihood == "bernoulli":

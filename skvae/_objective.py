@@ -86,8 +86,9 @@ class ELBO:
 
     Given log p(x|z) of one draw per row, returns the batch loss, the weight
     of each row's log p(x|z) in the loss (-1/n, or -w_i / sum w with sample
-    weights), and the gradients of the KL term. With ``free_bits`` > 0 the KL term is ``sum_g max(free_bits *
-    dims_g, mean_i KL_ig)`` over the prior's groups (Kingma et al. 2016): one
+    weights), and the gradients of the KL term. With ``free_bits`` > 0 the
+    KL term is ``sum_g max(free_bits * dims_g, mean_i KL_ig)`` over the
+    prior's groups (Kingma et al. 2016): one
     per dimension for N(0, I), so a dimension carrying fewer than
     ``free_bits`` nats on the batch is not pushed further towards the prior;
     a single group of all k dimensions for a prior whose KL does not split.

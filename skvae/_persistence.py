@@ -25,8 +25,8 @@ import numpy as np
 
 from ._heads import DataScaler
 from ._objective import build_network
-from ._quantizer import VQNetwork
 from ._solvers import Adam, History
+from ._vqnetwork import VQNetwork
 
 HISTORY_FIELDS = ("loss_curve", "validation_scores", "best_loss",
                   "best_validation_score", "no_improvement_count", "n_iter",

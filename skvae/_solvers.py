@@ -92,8 +92,9 @@ def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
 
     ``loss_and_grad()`` must be a deterministic function of ``params`` (the
     caller holds the noise fixed). ``on_iteration(x)``, if given, is called
-    after each iteration with its parameters; True asks to stop.  Returns True when L-BFGS-B stopped by its
-    own criteria or the stopping rule, False when it ran out of iterations.
+    after each iteration with its parameters; True asks to stop. Returns
+    True when L-BFGS-B stopped by its own criteria or the stopping rule,
+    False when it ran out of iterations.
 
     Raises
     ------

@@ -12,7 +12,6 @@ from ._callbacks import fit_task
 from ._docs import document_parameters
 from ._thresholds import outlier_probability, robust_spread, score_threshold
 
-
 _DETECTOR_PARAMETERS = {
     "score_type": ('{"reconstruction", "elbo", "log_likelihood"}', """
         What :meth:`score_samples` returns: the per-sample ELBO, the

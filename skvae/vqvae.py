@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
-from ._base import finite_mean, transactional
+from ._base import check_sample_weight, finite_mean, transactional
 from ._callbacks import (
     FIT_TASK_FRAMES,
     CallbackSupportMixin,
@@ -33,8 +33,9 @@ from ._callbacks import (
     snapshot_network,
 )
 from ._persistence import PersistenceMixin, load_vq_network, vq_network_state
-from ._quantizer import VQNetwork, perplexity
+from ._quantizer import perplexity
 from ._solvers import Adam, History, run_adam
+from ._vqnetwork import VQNetwork
 
 # How far outside [0, 1] Bernoulli data may stray through rounding.
 BERNOULLI_TOLERANCE = 1e-6
@@ -155,7 +156,8 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
     code_counts_ : ndarray of shape (n_groups, n_codes)
         How many training samples use each code: counted over the training
         data once :meth:`fit` ends; summed over the batches of
-        :meth:`partial_fit`, each counted after its epoch.
+        :meth:`partial_fit`, each counted after its epoch. With
+        ``sample_weight``, their total weight (float).
 
     code_probabilities_ : ndarray of shape (n_groups, n_codes)
         The prior over codes: ``code_counts_`` plus one, normalized per group
@@ -353,7 +355,7 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     @fit_task
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the VQ-VAE to X.
 
         Parameters
@@ -364,14 +366,22 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the loss (weighted means), in
+            the codebook's moving averages and restarts, in the statistics
+            the network starts from, and in ``code_counts_`` (then sums of
+            weights). A weight of zero leaves a row out, an integer weight
+            counts it as that many copies. None weighs all rows equally.
+
         Returns
         -------
         self : VQVAETransformer
             The fitted estimator.
         """
         X = self._validate_X(X, reset=True)
-        self._initialize(X)
-        converged = self._train(X, incremental=False, y=y)
+        sample_weight = check_sample_weight(sample_weight, X)
+        self._initialize(X, sample_weight)
+        converged = self._train(X, incremental=False, y=y, sample_weight=sample_weight)
         if not converged:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the "
@@ -385,7 +395,7 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     @fit_task
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Run one epoch of Adam over X, continuing from the current state.
 
         The first call initializes the network and the codebooks from X.
@@ -398,6 +408,14 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as in :meth:`fit`: in the loss
+            (weighted means), in the codebook's moving averages and restarts,
+            in the statistics the network starts from, and in
+            ``code_counts_`` (then sums of weights). A weight of zero leaves
+            a row out, an integer weight counts it as that many copies. None
+            weighs all rows equally.
+
         Returns
         -------
         self : VQVAETransformer
@@ -405,15 +423,18 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
         """
         first = not hasattr(self, "_network")
         X = self._validate_X(X, reset=first)
+        sample_weight = check_sample_weight(sample_weight, X)
         if first:
-            self._initialize(X)
+            self._initialize(X, sample_weight)
         else:
             self._check_same_architecture()
             X = X.astype(self._network.dtype, copy=False)
-        self._train(X, incremental=True, y=y)
+            if sample_weight is not None:
+                sample_weight = sample_weight.astype(X.dtype, copy=False)
+        self._train(X, incremental=True, y=y, sample_weight=sample_weight)
         return self
 
-    def _initialize(self, X):
+    def _initialize(self, X, sample_weight=None):
         random_state = check_random_state(self.random_state)
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
         # What builds the network, kept as plain data for persistence.
@@ -423,7 +444,7 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
             activation=self.activation, likelihood=self.likelihood,
             dtype=X.dtype.name)
         self._network = VQNetwork(**self._network_spec)
-        self._network.initialize(X, self._rng, self.variance_floor)
+        self._network.initialize(X, self._rng, self.variance_floor, sample_weight)
         self._fitted_architecture = self._architecture()
         self._history = History()
         self._optimizer = Adam(self._network.params.size, X.dtype,
@@ -447,10 +468,11 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
                 f"now {now}. Call fit to train a new network."
             )
 
-    def _train(self, X, incremental, y=None):
+    def _train(self, X, incremental, y=None, sample_weight=None):
         """Epochs of Adam with codebook updates; then count the codes of X.
 
-        ``y`` is what ``fit`` was given, for callbacks.
+        ``y`` is what ``fit`` was given, for callbacks. The weights travel
+        with the rows as a last column, so that shuffling keeps them paired.
         """
         net, rng = self._network, self._rng
         n = X.shape[0]
@@ -463,24 +485,32 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
             )
             batch_size = n
 
+        weighted = sample_weight is not None
+        data = np.hstack([X, sample_weight[:, None]]) if weighted else X
+
         def loss_and_grad(batch):
             return net.training_step(
-                batch, rng, commitment_cost=self.commitment_cost, decay=self.decay,
-                dead_code_threshold=self.dead_code_threshold)
+                batch[:, :-1] if weighted else batch, rng,
+                commitment_cost=self.commitment_cost, decay=self.decay,
+                dead_code_threshold=self.dead_code_threshold,
+                sample_weight=batch[:, -1] if weighted else None)
 
         if self._optimizer is None:  # discarded: start Adam afresh
             self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
         max_iter = 1 if incremental else self.max_iter
         self._history.stop_requested = False
         try:
-            with iteration_tasks(self, "epoch", X, y, None,
-                                 lambda params: self._fitted_attributes(params, X)
-                                 ) as on_iteration:
+            with iteration_tasks(
+                    self, "epoch", X, y, sample_weight,
+                    lambda params: self._fitted_attributes(params, X, sample_weight)
+            ) as on_iteration:
                 return run_adam(
                     loss_and_grad, net.params, net.grad, self._optimizer,
-                    self._history, X, batch_size=batch_size, max_iter=max_iter,
+                    self._history, data, batch_size=batch_size, max_iter=max_iter,
                     tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
                     verbose=self.verbose, on_iteration=on_iteration,
+                    batch_weight=(lambda batch: float(np.sum(batch[:, -1])))
+                    if weighted else None,
                 )
         finally:
             # Also after a diverged epoch: run_adam has put back the
@@ -489,31 +519,34 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
             self.n_iter_ = history.n_iter
             self.loss_curve_ = list(history.loss_curve)
             self.best_loss_ = history.best_loss
-            counts = self._count_codes(X)
+            counts = self._count_codes(X, sample_weight)
             if incremental:
-                counts += self.code_counts_
+                counts = counts + self.code_counts_
             self.code_counts_ = counts
             self.perplexity_ = perplexity(counts)
             self.code_probabilities_ = (counts + 1) / (
                 counts.sum(axis=1, keepdims=True) + self.n_codes)
 
-    def _fitted_attributes(self, params, X):
+    def _fitted_attributes(self, params, X, sample_weight=None):
         """What makes a copy of this estimator the model with ``params``:
         the network, and the code statistics of X under it."""
         fitted = copy.copy(self)
         fitted._network = snapshot_network(self._network, params)
-        counts = fitted._count_codes(X)
+        counts = fitted._count_codes(X, sample_weight)
         return {"_network": fitted._network, "code_counts_": counts,
                 "perplexity_": perplexity(counts),
                 "code_probabilities_": (counts + 1) / (
                     counts.sum(axis=1, keepdims=True) + self.n_codes)}
 
-    def _count_codes(self, X):
+    def _count_codes(self, X, sample_weight=None):
+        """Rows of X per code (int64), or their total weight (float64)."""
         codes = self._map_rows(self._network.encode_codes, X, self.n_groups,
                                dtype=np.intp)
-        counts = np.zeros((self.n_groups, self.n_codes), dtype=np.int64)
+        dtype = np.int64 if sample_weight is None else np.float64
+        counts = np.zeros((self.n_groups, self.n_codes), dtype=dtype)
         for group in range(self.n_groups):
-            counts[group] = np.bincount(codes[:, group], minlength=self.n_codes)
+            counts[group] = np.bincount(codes[:, group], weights=sample_weight,
+                                        minlength=self.n_codes)
         return counts
 
     # -- inference, in chunks of bounded memory ------------------------------

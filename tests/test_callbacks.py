@@ -129,7 +129,8 @@ def test_scoring_monitor_scores_each_iteration_when_given_y(data):
 def test_progress_bar_in_a_pipeline_and_a_search(data):
     pytest.importorskip("rich")
     X, y = data
-    pipe = make_pipeline(StandardScaler(), VAETransformer(2, max_iter=10, random_state=0),
+    pipe = make_pipeline(StandardScaler(),
+                         VAETransformer(2, max_iter=10, random_state=0),
                          LogisticRegression())
     pipe.set_callbacks(callback.ProgressBar(max_propagation_depth=None))
     with warnings.catch_warnings():

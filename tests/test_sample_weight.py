@@ -7,8 +7,10 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 from sklearn.exceptions import ConvergenceWarning
 
-from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer
+from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer, VQVAETransformer
 from skvae._objective import ELBO, IWAE, build_network
+from skvae._quantizer import batch_statistics, commitment_loss_and_grad
+from skvae._vqnetwork import VQNetwork
 
 
 def make_network(prior="normal", likelihood="gaussian", dtype=np.float64, seed=0):
@@ -201,3 +203,73 @@ def test_bad_sample_weights_are_refused(estimator, clusters):
         estimator.fit(X, sample_weight=np.zeros(len(X)))
     with pytest.raises(ValueError, match="shape|length|inconsistent"):
         estimator.fit(X, sample_weight=np.ones(len(X) + 1))
+
+
+# -- the VQ-VAE ----------------------------------------------------------------
+
+
+def make_vq_network(likelihood="gaussian"):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 5))
+    if likelihood == "bernoulli":
+        X = (X > 0).astype(float)
+    net = VQNetwork(5, 2, 3, 2, (6,), "tanh", likelihood, np.float64)
+    net.initialize(X, rng)
+    net.params += 0.1 * rng.standard_normal(net.params.shape) * (net.grad == 0)
+    return net, X, rng
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+def test_vq_weighted_loss_gradient_and_repetition(likelihood):
+    net, X, rng = make_vq_network(likelihood)
+    codes = net.encode_codes(X)  # held fixed: the loss is smooth in the weights
+    weights = np.array([0, 1, 2, 0, 3, 1, 0, 2])
+    float_weights = weights.astype(float)
+
+    def loss(X=X, codes=codes, sample_weight=float_weights):
+        return net.loss_and_grad(X, 0.3, codes, sample_weight)[0]
+
+    loss()
+    analytic = net.grad.copy()
+    # The decoder's and the variance's gradients are exact with the codes
+    # fixed (the encoder's is the straight-through surrogate).
+    for name, rows in net.layout.slices.items():
+        if name.startswith("decoder."):
+            numeric = numerical_gradient(loss, net.params[rows])
+            assert relative_error(analytic[rows], numeric) < 1e-6
+    Z_e = net.encode(X)
+    Z_q = net.quantizer.lookup(net.codebook_params, codes)
+    shares = weights / weights.sum()
+    value, grad = commitment_loss_and_grad(Z_e, Z_q, shares)
+    numeric = numerical_gradient(
+        lambda: commitment_loss_and_grad(Z_e, Z_q, shares)[0], Z_e)
+    assert relative_error(grad, numeric) < 1e-6
+    repeated = loss(np.repeat(X, weights, axis=0), np.repeat(codes, weights, axis=0),
+                    None)
+    np.testing.assert_allclose(loss(), repeated, rtol=1e-12)
+    np.testing.assert_allclose(analytic, net.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_vq_weighted_codebook_statistics_equal_repetition():
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(10, 2, 3))
+    codes = rng.integers(0, 4, size=(10, 2))
+    weights = rng.integers(0, 3, size=10)
+    weighted = batch_statistics(Z, codes, 4, weights.astype(float))
+    repeated = batch_statistics(np.repeat(Z, weights, axis=0),
+                                np.repeat(codes, weights, axis=0), 4)
+    for a, b in zip(weighted, repeated, strict=True):
+        np.testing.assert_allclose(a, b)
+
+
+def test_vq_fit_and_partial_fit_take_weights(clusters):
+    A, B = clusters
+    X = np.vstack([A, B])
+    weights = np.r_[np.full(60, 2.0), np.zeros(60)]
+    vq = quiet(VQVAETransformer(2, 4, hidden_layer_sizes=(8,), max_iter=5,
+                                random_state=0).fit, X, sample_weight=weights)
+    assert vq.code_counts_.dtype == np.float64
+    np.testing.assert_allclose(vq.code_counts_.sum(axis=1), weights.sum())
+    vq.partial_fit(X, sample_weight=weights)
+    np.testing.assert_allclose(vq.code_counts_.sum(axis=1), 2 * weights.sum())
+    assert np.all(np.isfinite(vq.score_samples(X)))
