@@ -26,11 +26,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state, gen_batches, metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
 from ._callbacks import (
@@ -50,6 +46,7 @@ from ._training import (
     fit_adam,
     fit_lbfgs,
 )
+from ._validation import check_not_array_api, check_sample_weight
 from .exceptions import DivergenceError
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
@@ -103,20 +100,6 @@ def transactional(fit_method):
             raise
 
     return wrapper
-
-
-def check_sample_weight(sample_weight, X):
-    """Non-negative weights, one per row of X, in X's dtype; None stays None."""
-    if sample_weight is None:
-        return None
-    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                         ensure_non_negative=True)
-    if not np.any(sample_weight > 0):
-        raise ValueError(
-            "Sample weights must contain at least one non-zero number: with "
-            "every weight zero there is nothing to fit."
-        )
-    return sample_weight
 
 
 def chunk_n_rows(row_bytes, max_n_rows, working_memory):
@@ -253,6 +236,7 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
     def _validate_X(self, X, *, reset, y="no_validation"):
         """Check X (and y, if given) like scikit-learn does, plus the likelihood's
         support. Returns X, or (X, y) when y is given."""
+        check_not_array_api(X)
         try:
             out = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32])
         except ValueError as error:
@@ -280,6 +264,7 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
 
     def _check_codes(self, Z):
         """Codes for decoding: ``n_components`` columns of floats."""
+        check_not_array_api(Z)
         Z = check_array(Z, dtype=[np.float64, np.float32])
         if Z.shape[1] != self.n_components:
             raise ValueError(

@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
-from ._base import check_sample_weight, finite_mean, transactional
+from ._base import finite_mean, transactional
 from ._callbacks import (
     FIT_TASK_FRAMES,
     CallbackSupportMixin,
@@ -35,6 +35,7 @@ from ._callbacks import (
 from ._persistence import PersistenceMixin, load_vq_network, vq_network_state
 from ._quantizer import perplexity
 from ._solvers import Adam, History, run_adam
+from ._validation import check_not_array_api, check_sample_weight
 from ._vqnetwork import VQNetwork
 
 # How far outside [0, 1] Bernoulli data may stray through rounding.
@@ -309,6 +310,7 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
 
     def _validate_X(self, X, *, reset):
         """Check X like scikit-learn does, plus the likelihood's support."""
+        check_not_array_api(X)
         try:
             X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
         except ValueError as error:
