@@ -36,6 +36,7 @@ from ._callbacks import (
     reported_chunks,
     snapshot_network,
 )
+from ._diagnostics import latent_diagnostics
 from ._objective import DECODERS, PRIORS, build_network
 from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
 from ._solvers import History
@@ -317,6 +318,9 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
                         sample_weight=sample_weight)
         finally:
             self._store_history()
+        Z, Z_std = self._transform(X, return_std=True)
+        self.kl_per_component_, self.active_components_ = latent_diagnostics(
+            Z, Z_std, sample_weight)
         if not converged and not incremental:
             warnings.warn(
                 f"{self.solver}: maximum iterations ({self.max_iter}) reached "

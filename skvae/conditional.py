@@ -51,6 +51,19 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
     best_loss_ : float
         Lowest training loss reached.
 
+    kl_per_component_ : ndarray of shape (n_components,)
+        Mean KL(q(z_k|x) || N(0, 1)) of each latent dimension over the rows
+        of the last ``fit`` (or ``partial_fit`` batch), weighted by
+        ``sample_weight``, in nats: an upper bound on the information the
+        dimension carries about x, near 0 for a dimension left at the prior.
+        With ``prior="normal"`` they sum to the mean KL term of the ELBO.
+        The flow prior's KL does not split by dimension: they then measure
+        each dimension's departure from the flow's base distribution
+        N(0, I), and do not sum to its KL.
+
+    active_components_ : ndarray of shape (n_components,), dtype bool
+        Latent dimensions in use: ``kl_per_component_`` above 0.1 nats.
+
     n_features_in_ : int
         Number of features seen during :term:`fit`.
 
