@@ -291,10 +291,10 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         """Probability of each row being an inlier and an outlier.
 
         A logistic of :meth:`decision_function` in units of the training
-        scores' robust spread (``score_scale_``): P(outlier) =
-        1 / (1 + exp(decision / score_scale_)). It is 1/2 at the threshold,
-        so that ``predict`` labels a row an outlier exactly when its
-        P(outlier) exceeds 1/2, and it decreases as the score rises. It ranks
+        scores' robust spread: P(outlier) is
+        ``1 / (1 + exp(decision_function(X) / score_scale_))``. It is 1/2 at
+        the threshold, so that ``predict`` labels a row an outlier exactly
+        when its P(outlier) exceeds 1/2, and it decreases as the score rises. It ranks
         rows as the scores do; as a probability it is a monotone rescaling,
         not a calibration against labelled outliers (PyOD's ``"linear"`` and
         ``"unify"`` rescalings are others). To calibrate on labels, fit a
