@@ -51,3 +51,17 @@ html_theme_options = {
     "show_prev_next": False,
 }
 html_static_path = []
+
+
+def skip_metadata_request_methods(app, what, name, obj, skip, options):
+    """Leave out the ``set_{method}_request`` methods scikit-learn generates
+    for every ``fit`` that takes ``sample_weight``: they are scikit-learn's,
+    documented there, and their docstrings link into scikit-learn's own
+    glossary and user guide, which an offline build cannot reach."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return skip
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", skip_metadata_request_methods)

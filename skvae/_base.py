@@ -27,7 +27,16 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
+from ._callbacks import (
+    FIT_TASK_FRAMES,
+    CallbackSupportMixin,
+    iteration_tasks,
+    reported_chunks,
+    snapshot_network,
+)
+from ._diagnostics import latent_diagnostics
 from ._objective import DECODERS, PRIORS, build_network
+from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
 from ._solvers import History
 from ._training import (
     Settings,
@@ -41,6 +50,7 @@ from ._training import (
     resolve_solver,
 )
 from ._utils import chunk_n_rows, finite_mean
+from ._validation import check_not_array_api, check_sample_weight
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
 # mapped through the normal quantile function (randomized quasi-Monte Carlo).
@@ -58,7 +68,7 @@ INFERENCE_CHUNK_MIB = 32
 BERNOULLI_TOLERANCE = 1e-6
 
 
-class BaseVAE(BaseEstimator):
+class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
     """Parameters, validation, training and inference shared by the VAE estimators.
 
     Not for direct use: see :class:`skvae.VAETransformer`.
@@ -198,6 +208,7 @@ class BaseVAE(BaseEstimator):
     def _validate_X(self, X, *, reset, y="no_validation"):
         """Check X (and y, if given) like scikit-learn does, plus the likelihood's
         support. Returns X, or (X, y) when y is given."""
+        check_not_array_api(X)
         try:
             out = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32])
         except ValueError as error:
@@ -209,6 +220,8 @@ class BaseVAE(BaseEstimator):
             ) from error
         self._check_likelihood_support(out if isinstance(y, str) else out[0])
         return out
+
+    _check_sample_weight = staticmethod(check_sample_weight)
 
     def _check_likelihood_support(self, X):
         if self.likelihood == "bernoulli":
@@ -223,6 +236,7 @@ class BaseVAE(BaseEstimator):
 
     def _check_codes(self, Z):
         """Codes for decoding: ``n_components`` columns of floats."""
+        check_not_array_api(Z)
         Z = check_array(Z, dtype=[np.float64, np.float32])
         if Z.shape[1] != self.n_components:
             raise ValueError(
@@ -240,36 +254,53 @@ class BaseVAE(BaseEstimator):
 
     # -- fitting -------------------------------------------------------------
 
-    def _fit(self, X, *, incremental, condition=None):
-        """Train on validated X; a fresh start unless warm or incremental."""
+    def _fit(self, X, *, incremental, condition=None, y=None, sample_weight=None):
+        """Train on validated X; a fresh start unless warm or incremental.
+
+        ``sample_weight`` (validated, or None) weighs the rows of X; ``y`` is
+        what ``fit`` was given, for callbacks.
+        """
         continues = hasattr(self, "_network") if incremental else self._continues()
         if continues:
             self._check_same_architecture()
             X = self._as_network_dtype(X)
+            if sample_weight is not None:
+                sample_weight = self._as_network_dtype(sample_weight)
         else:
             self.solver_ = resolve_solver(self.solver, X.shape[0], incremental)
-            self._initialize(X, condition)
+            self._initialize(X, condition, sample_weight)
         settings = Settings.from_params(self._resolved_params(X.shape[0]))
         check_settings(settings)
         self._history.changing_until = first_iteration_at_full_weight(settings)
+        self._history.stop_requested = False
+        lbfgs = self.solver_ == "lbfgs"
         try:
-            if self.solver_ == "lbfgs":
-                converged = fit_lbfgs(self._network, X, condition, self._rng,
-                                      self._history, settings)
-            else:
-                self._optimizer, converged = fit_adam(
-                    self._network, X, condition, self._rng, self._history,
-                    self._optimizer, settings, incremental=incremental,
-                    score_noise=self._score_noise)
+            with iteration_tasks(self, "lbfgs-iter" if lbfgs else "epoch", X, y,
+                                 sample_weight, self._fitted_attributes
+                                 ) as on_iteration:
+                if lbfgs:
+                    converged = fit_lbfgs(self._network, X, condition, self._rng,
+                                          self._history, settings, on_iteration,
+                                          sample_weight)
+                else:
+                    self._optimizer, converged = fit_adam(
+                        self._network, X, condition, self._rng, self._history,
+                        self._optimizer, settings, incremental=incremental,
+                        score_noise=self._score_noise, on_iteration=on_iteration,
+                        sample_weight=sample_weight)
         finally:
             self._store_history()
+        Z, Z_std = self._transform(X, return_std=True)
+        self.kl_per_component_, self.active_components_ = latent_diagnostics(
+            Z, Z_std, sample_weight)
         if not converged and not incremental:
             warnings.warn(
                 f"{self.solver_}: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet; raise max_iter or "
                 "tol.",
                 ConvergenceWarning,
-                stacklevel=4,  # _fit, fit, _fit_context wrapper, caller
+                # _fit, fit, fit_task, _fit_context, transactional, caller
+                stacklevel=5 + FIT_TASK_FRAMES,
             )
         return self
 
@@ -283,7 +314,7 @@ class BaseVAE(BaseEstimator):
             self.early_stopping, self.solver_, n_samples, self.validation_fraction)
         return params
 
-    def _initialize(self, X, condition=None):
+    def _initialize(self, X, condition=None, sample_weight=None):
         random_state = check_random_state(self.random_state)
         # One NumPy Generator for all noise and shuffling: fast draws straight
         # into float32 or float64 buffers.
@@ -296,13 +327,17 @@ class BaseVAE(BaseEstimator):
             "window": self.window,
         }
         self.hidden_layer_sizes_ = self._hidden_sizes()
-        self._network = build_network(
-            X.shape[1], self.n_components, self.hidden_layer_sizes_, self.activation,
-            self.likelihood, X.dtype, prior=self.prior, decoder=self.decoder,
+        # What builds the network, kept as plain data for persistence.
+        self._network_spec = dict(
+            n_features=X.shape[1], n_components=self.n_components,
+            hidden_layer_sizes=self.hidden_layer_sizes_, activation=self.activation,
+            likelihood=self.likelihood, dtype=X.dtype.name, prior=self.prior,
+            decoder=self.decoder,
             n_conditions=0 if condition is None else condition.shape[1],
             settings=settings)
+        self._network = build_network(**self._network_spec)
         self._fitted_architecture = self._architecture()
-        self._network.initialize(X, self._rng, self.variance_floor)
+        self._network.initialize(X, self._rng, self.variance_floor, sample_weight)
         sobol = qmc.Sobol(self._network.noise_dims, scramble=True, seed=self._rng)
         uniform = np.clip(sobol.random(N_SCORE_DRAWS), 1e-12, 1 - 1e-12)
         self._score_noise = ndtri(uniform)[:, None, :].astype(X.dtype)
@@ -310,6 +345,16 @@ class BaseVAE(BaseEstimator):
         self._history = History()
         self._optimizer = None
         self._n_features_out = self.n_components
+
+    def _fitted_attributes(self, params):
+        """What makes a copy of this estimator the model with ``params``."""
+        return {"_network": snapshot_network(self._network, params)}
+
+    def _network_state(self, network):
+        return vae_network_state(network, self._network_spec)
+
+    def _load_network(self, state):
+        return load_vae_network(state)
 
     def _check_same_architecture(self):
         now, then = self._architecture(), self._fitted_architecture
@@ -352,8 +397,9 @@ class BaseVAE(BaseEstimator):
         # float (and an error above the largest): report those bounds, never
         # -inf or inf.
         finfo = np.finfo(X.dtype)
-        with np.errstate(over="ignore"):
-            for rows in gen_batches(X.shape[0], chunk):
+        with (np.errstate(over="ignore"),
+              reported_chunks(self, gen_batches(X.shape[0], chunk)) as batches):
+            for rows in batches:
                 chunk_args = [self._as_network_dtype(X[rows])]
                 if condition is not None:
                     chunk_args.append(self._as_network_dtype(condition[rows]))

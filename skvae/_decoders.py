@@ -72,9 +72,9 @@ class MLPDecoder(Part):
     def weights(self):
         return list(zip(self.W, self._grad_W, strict=True))
 
-    def initialize(self, X, rng, var_floor_fraction):
+    def initialize(self, X, rng, var_floor_fraction, sample_weight=None):
         mlp.initialize(self.W, self.b, rng, self.activation)
-        self.head.initialize(X, self.b[-1], var_floor_fraction)
+        self.head.initialize(X, self.b[-1], var_floor_fraction, sample_weight)
 
     def output(self, Z):
         """The per-feature outputs a(z) for codes of shape (n, width)."""
@@ -181,9 +181,9 @@ class AutoregressiveDecoder(Part):
     def weights(self):
         return list(zip(self.W, self._grad_W, strict=True))
 
-    def initialize(self, X, rng, var_floor_fraction):
+    def initialize(self, X, rng, var_floor_fraction, sample_weight=None):
         self.made.initialize(MADEParams(self.W, self.b), rng)
-        self.head.initialize(X, self.b[-1], var_floor_fraction)
+        self.head.initialize(X, self.b[-1], var_floor_fraction, sample_weight)
 
     def output(self, X, Z):
         """The per-feature outputs a_j(x_<j, z), all at once: shape (n, d)."""

@@ -31,6 +31,19 @@ from ._likelihoods import (
 )
 
 
+def feature_mean_var(X, sample_weight=None, dtype=None):
+    """Per-feature mean and variance of X, weighted by ``sample_weight`` if given.
+
+    A weight of zero leaves a row out, an integer weight repeats it.
+    """
+    if sample_weight is None:
+        return X.mean(axis=0, dtype=dtype), X.var(axis=0, dtype=dtype)
+    weights = sample_weight.astype(dtype or X.dtype, copy=False)
+    mean = np.average(X, axis=0, weights=weights)
+    var = np.average((X - mean) ** 2, axis=0, weights=weights)
+    return mean, var
+
+
 class DataScaler:
     """x -> (x - shift) / scale: the units the network works in.
 
@@ -52,10 +65,10 @@ class DataScaler:
         return cls(np.zeros(n_features), 1.0)
 
     @classmethod
-    def standardizing(cls, X):
-        """Shift and scale from X's statistics, accumulated in float64."""
-        shift = X.mean(axis=0, dtype=np.float64)
-        mean_var = float(np.mean(X.var(axis=0, dtype=np.float64)))
+    def standardizing(cls, X, sample_weight=None):
+        """Shift and scale from X's (weighted) statistics, in float64."""
+        shift, var = feature_mean_var(X, sample_weight, np.float64)
+        mean_var = float(np.mean(var))
         scale = math.sqrt(mean_var) if mean_var > 0 and math.isfinite(mean_var) else 1.0
         return cls(shift, scale)
 
@@ -86,13 +99,14 @@ class BernoulliHead(Part):
     def __init__(self, n_features):
         self.n_features = n_features
 
-    def scaler(self, X):
+    def scaler(self, X, sample_weight=None):
         """The data stay in [0, 1]: no scaling."""
         return DataScaler.identity(self.n_features)
 
-    def initialize(self, X, output_bias, var_floor_fraction):
-        """Start the logits at the logit of each feature's mean."""
-        output_bias[...] = logit(np.clip(X.mean(axis=0), 1e-3, 1 - 1e-3))
+    def initialize(self, X, output_bias, var_floor_fraction, sample_weight=None):
+        """Start the logits at the logit of each feature's (weighted) mean."""
+        mean, _ = feature_mean_var(X, sample_weight)
+        output_bias[...] = logit(np.clip(mean, 1e-3, 1 - 1e-3))
 
     def log_prob(self, X, a):
         """log p(x | a), summed over the last axis, broadcast over leading ones."""
@@ -147,9 +161,9 @@ class GaussianHead(Part):
     def shapes(self):
         return [(self._name, (self.n_features,))]
 
-    def scaler(self, X):
+    def scaler(self, X, sample_weight=None):
         """Standardize: per-feature mean, one scale (see :class:`DataScaler`)."""
-        return DataScaler.standardizing(X)
+        return DataScaler.standardizing(X, sample_weight)
 
     @property
     def _name(self):
@@ -161,11 +175,11 @@ class GaussianHead(Part):
 
     _VIEWS = ("log_var_above_floor", "_grad_log_var")
 
-    def initialize(self, X, output_bias, var_floor_fraction):
+    def initialize(self, X, output_bias, var_floor_fraction, sample_weight=None):
         """Start at the data: mean as the output bias, variance plus the floor."""
-        var = X.var(axis=0)
+        mean, var = feature_mean_var(X, sample_weight)
         self.var_floor = variance_floor(var, var_floor_fraction)
-        output_bias[...] = X.mean(axis=0)
+        output_bias[...] = mean
         self.log_var_above_floor[...] = np.log(var + self.var_floor)
 
     @property

@@ -20,6 +20,10 @@ prior's and the posterior's terms, encoder backward.  The L2 penalty
 
     loss = -mean_i objective(x_i) + alpha / (2 n) * sum ||W||^2
 
+With sample weights w_i the means are weighted, sum_i w_i (.) / sum_i w_i, and
+n becomes sum_i w_i (as scikit-learn's MLP does): a weight of zero is the
+same as leaving the row out, an integer weight the same as repeating it.
+
 The network works on data in its own units (:class:`skvae._heads.DataScaler`:
 standardized for the Gaussian likelihood, as is for the Bernoulli one): every
 method takes and returns data in the original units and adds the scaling's
@@ -71,13 +75,22 @@ def build_network(n_features, n_components, hidden_layer_sizes, activation,
     return VAENetwork(encoder, dec, pri, dtype, n_conditions)
 
 
+def row_shares(sample_weight, dtype, n):
+    """Each row's share of a batch, w / sum(w), and sum(w); (None, n) unweighted."""
+    if sample_weight is None:
+        return None, n
+    total = float(np.sum(sample_weight, dtype=np.float64))
+    return (sample_weight / total).astype(dtype, copy=False), total
+
+
 class ELBO:
     """The (beta-weighted, optionally free-bits) ELBO as a training objective.
 
     Given log p(x|z) of one draw per row, returns the batch loss, the weight
-    of each row's log p(x|z) in the loss (-1/n), and the gradients of the
-    KL term. With ``free_bits`` > 0 the KL term is ``sum_g max(free_bits *
-    dims_g, mean_i KL_ig)`` over the prior's groups (Kingma et al. 2016): one
+    of each row's log p(x|z) in the loss (-1/n, or -w_i / sum w with sample
+    weights), and the gradients of the KL term. With ``free_bits`` > 0 the
+    KL term is ``sum_g max(free_bits * dims_g, mean_i KL_ig)`` over the
+    prior's groups (Kingma et al. 2016): one
     per dimension for N(0, I), so a dimension carrying fewer than
     ``free_bits`` nats on the batch is not pushed further towards the prior;
     a single group of all k dimensions for a prior whose KL does not split.
@@ -92,17 +105,26 @@ class ELBO:
         self.beta = beta
         self.free_bits = free_bits
 
-    def __call__(self, prior, log_px, mu, log_var, eps, Z, noise):
+    def __call__(self, prior, log_px, mu, log_var, eps, Z, noise, weights=None):
+        """``weights``: each row's share of the batch (summing to one), or
+        None for 1/n each."""
         n, k = mu.shape
         beta = self.beta
         kl_terms, cache = prior.kl_terms(mu, log_var, eps[0], Z[0], noise[0])
         if self.free_bits:
             dims_per_group = (k + noise.shape[-1]) // kl_terms.shape[1]
-            kl_value, kl_coef = free_bits_kl(kl_terms, self.free_bits * dims_per_group)
-        else:
+            kl_value, kl_coef = free_bits_kl(kl_terms, self.free_bits * dims_per_group,
+                                             weights)
+        elif weights is None:
             kl_value, kl_coef = np.sum(kl_terms) / n, 1 / n
-        loss = -np.sum(log_px[0]) / n + beta * kl_value
-        row_weights = np.full((1, n), -1 / n, dtype=mu.dtype)
+        else:
+            kl_value, kl_coef = float(weights @ kl_terms.sum(axis=1)), weights[:, None]
+        if weights is None:
+            loss = -np.sum(log_px[0]) / n + beta * kl_value
+            row_weights = np.full((1, n), -1 / n, dtype=mu.dtype)
+        else:
+            loss = -float(weights @ log_px[0]) + beta * kl_value
+            row_weights = -weights[None]
         d_mu, d_log_var, d_Z = prior.kl_backward(cache, kl_coef, beta, mu, log_var,
                                                  eps[0], Z[0])
         return loss, row_weights, d_mu, d_log_var, None if d_Z is None else d_Z[None]
@@ -122,14 +144,20 @@ class IWAE:
     def __init__(self, n_draws):
         self.n_draws = n_draws
 
-    def __call__(self, prior, log_px, mu, log_var, eps, Z, noise):
+    def __call__(self, prior, log_px, mu, log_var, eps, Z, noise, weights=None):
+        """``weights``: each row's share of the batch (summing to one), or
+        None for 1/n each."""
         K, n, k = eps.shape
         log_pz, cache = prior.log_density_forward(
             Z.reshape(-1, k), noise.reshape(K * n, noise.shape[-1]))
         log_w = log_px + log_pz.reshape(K, n) - posterior_log_density(eps, log_var)
-        bound, weights = iwae_bound(log_w)
-        loss = -np.sum(bound) / n
-        row_weights = (weights / -n).astype(mu.dtype, copy=False)
+        bound, draw_weights = iwae_bound(log_w)
+        if weights is None:
+            loss = -np.sum(bound) / n
+            row_weights = (draw_weights / -n).astype(mu.dtype, copy=False)
+        else:
+            loss = -float(weights @ bound)
+            row_weights = (draw_weights * -weights).astype(mu.dtype, copy=False)
         d_Z = prior.log_density_backward(cache, row_weights.ravel()).reshape(K, n, k)
         # -log q at fixed eps: +1/2 per draw in d/d log_var.
         return loss, row_weights, None, 0.5 * row_weights.sum(axis=0)[:, None], d_Z
@@ -197,18 +225,20 @@ class VAENetwork:
         new._bind()
         return new
 
-    def initialize(self, X, rng, var_floor_fraction=1e-3):
+    def initialize(self, X, rng, var_floor_fraction=1e-3, sample_weight=None):
         """Draw the weights, and start the decoder at the data.
 
         Weights are Glorot-uniform and biases zero, except the decoder's
         output, which its head starts at the data's mean (or logit) and
         variance; the Gaussian variance stays above ``var_floor_fraction``
         times the data's mean feature variance. The head also chooses the
-        units the network works in, from X.
+        units the network works in, from X. Statistics of X are weighted by
+        ``sample_weight`` when given.
         """
-        self.scaler = self.decoder.head.scaler(X)
+        self.scaler = self.decoder.head.scaler(X, sample_weight)
         self.encoder.initialize(rng)
-        self.decoder.initialize(self.scaler.transform(X), rng, var_floor_fraction)
+        self.decoder.initialize(self.scaler.transform(X), rng, var_floor_fraction,
+                                sample_weight)
         self.prior.initialize(rng)
 
     # -- forward computations ------------------------------------------------
@@ -302,15 +332,17 @@ class VAENetwork:
 
     # -- training objective --------------------------------------------------
 
-    def loss_and_grad(self, X, eps, objective, alpha, C=None):
+    def loss_and_grad(self, X, eps, objective, alpha, C=None, sample_weight=None):
         """Training loss on the batch X and its gradient, written into ``grad``.
 
         ``eps`` has shape (n_draws, n_samples, ``noise_dims``):
         ``objective.n_draws`` noise vectors per row (:class:`ELBO`: one;
-        :class:`IWAE`: K).
+        :class:`IWAE`: K). ``sample_weight`` (n_samples,), non-negative with
+        a positive sum, weighs the rows; None weighs them equally.
         """
         eps, noise = self._split_noise(eps)
         K, n, k = eps.shape
+        weights, n_effective = row_shares(sample_weight, self.dtype, n)
         X = self.scaler.transform(X)
         enc, mu, log_var = self.encoder.forward(X)
         std = np.exp(0.5 * log_var)
@@ -320,7 +352,7 @@ class VAENetwork:
         log_px, cache = self.decoder.forward(
             X_draws, self._decoder_input(Z.reshape(K * n, k), C_draws))
         loss, row_weights, d_mu, d_log_var, d_Z_prior = objective(
-            self.prior, log_px.reshape(K, n), mu, log_var, eps, Z, noise)
+            self.prior, log_px.reshape(K, n), mu, log_var, eps, Z, noise, weights)
         d_Z = self.decoder.backward(cache, row_weights.ravel())[:, :k].reshape(K, n, k)
         if d_Z_prior is not None:
             d_Z += d_Z_prior
@@ -332,7 +364,8 @@ class VAENetwork:
         d_heads[:, k:] = np.sum(0.5 * d_Z * eps * std, axis=0)
         d_heads[:, k:] += d_log_var
         self.encoder.backward(enc, d_heads)
-        return loss - self.scaler.log_det + self._l2_penalty_and_grad(alpha, n)
+        return (loss - self.scaler.log_det
+                + self._l2_penalty_and_grad(alpha, n_effective))
 
     def _l2_penalty_and_grad(self, alpha, n):
         """alpha / (2 n) sum ||W||^2; adds its gradient into the weight gradients."""

@@ -29,6 +29,9 @@ class History:
     the stopping rule. Likewise :meth:`new_segment` starts a stretch of
     iterations whose losses are compared only with each other (e.g. a new
     draw of a stochastic objective); ``best_loss`` stays the lowest overall.
+
+    ``stop_requested`` (set when an ``on_iteration`` hook of the solvers
+    asks to stop) ends training like the stopping rule does.
     """
 
     def __init__(self):
@@ -41,6 +44,7 @@ class History:
         self.no_improvement_count = 0
         self.n_iter = 0
         self.changing_until = 0
+        self.stop_requested = False
 
     def record(self, loss, tol, validation_score=None):
         """Append one iteration; return True when it improved on the best."""
@@ -77,10 +81,16 @@ class History:
         self.no_improvement_count = 0
 
     def stalled(self, n_iter_no_change, relative_patience=0.0):
-        """More than max(n_iter_no_change, relative_patience * the iteration of
-        the best validation score) iterations without improvement in a row."""
+        """A stop was requested, or more than max(n_iter_no_change,
+        relative_patience * the iteration of the best validation score)
+        iterations went without improvement in a row."""
         patience = max(n_iter_no_change, relative_patience * self.best_iteration)
-        return self.no_improvement_count > patience
+        return self.stop_requested or self.no_improvement_count > patience
+
+    def after_iteration(self, on_iteration, params):
+        """Call the ``on_iteration(params)`` hook, if any; note a request to stop."""
+        if on_iteration is not None and on_iteration(params):
+            self.stop_requested = True
 
 
 class _NonFinite(Exception):
@@ -94,12 +104,14 @@ def _diverged(n_iter):
 
 
 def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
-              n_iter_no_change, verbose=0):
+              n_iter_no_change, verbose=0, on_iteration=None):
     """Minimize with SciPy's L-BFGS-B, starting from and ending in ``params``.
 
     ``loss_and_grad()`` must be a deterministic function of ``params`` (the
-    caller holds the noise fixed).  Returns True when L-BFGS-B stopped by its
-    own criteria or the stopping rule, False when it ran out of iterations.
+    caller holds the noise fixed). ``on_iteration(x)``, if given, is called
+    after each iteration with its parameters; True asks to stop. Returns
+    True when L-BFGS-B stopped by its own criteria or the stopping rule,
+    False when it ran out of iterations.
 
     Raises
     ------
@@ -124,6 +136,7 @@ def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
         history.record(intermediate_result.fun, tol)
         if verbose:
             print(f"Iteration {history.n_iter}, loss = {intermediate_result.fun:.8f}")
+        history.after_iteration(on_iteration, intermediate_result.x)
         if history.stalled(n_iter_no_change):
             raise StopIteration
 
@@ -146,6 +159,7 @@ def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
     if history.n_iter == start:
         # Converged before a single step (e.g. already at a minimum).
         history.record(result.fun, tol)
+        history.after_iteration(on_iteration, params)
     return result.status != 1
 
 
@@ -224,7 +238,7 @@ class Adam:
 
 def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
              max_iter, tol, n_iter_no_change, rng, validation_score=None,
-             verbose=0, relative_patience=0.0):
+             verbose=0, relative_patience=0.0, on_iteration=None, batch_weight=None):
     """Epochs of Adam over shuffled minibatches of X, updating ``params``.
 
     ``loss_and_grad(X_batch)`` evaluates the loss on a batch (drawing its own
@@ -232,6 +246,10 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
     into one preallocated array, so that every minibatch is a contiguous slice.
     ``validation_score()``, if given, scores the current ``params`` on held-out
     data (higher is better); training then ends on the best-scoring params.
+    ``on_iteration(params)``, if given, is called after each epoch; True asks
+    to stop. ``batch_weight(batch)``, if given, is a batch's weight in the
+    epoch's mean loss (its number of rows otherwise); a batch of weight zero
+    is skipped.
 
     Returns True when the stopping rule ended training, False when it ran
     ``max_iter`` epochs.
@@ -243,6 +261,8 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
         of the end of the last epoch.
     """
     n = X.shape[0]
+    if batch_weight is None:
+        batch_weight = len
     shuffled = np.empty_like(X)
     epoch_start = params.copy()
     best_params = params.copy() if validation_score is not None else None
@@ -250,22 +270,34 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
     for _ in range(max_iter):
         epoch_start[...] = params
         np.take(X, rng.permutation(n), axis=0, out=shuffled)
-        total = 0.0
+        total = total_weight = 0.0
         for start in range(0, n, batch_size):
             batch = shuffled[start:start + batch_size]
+            weight = batch_weight(batch)
+            if not weight:
+                continue
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 loss = loss_and_grad(batch)
             if not np.isfinite(loss):
                 params[...] = epoch_start
                 raise _diverged(history.n_iter + 1)
-            total += float(loss) * batch.shape[0]
+            total += float(loss) * weight
+            total_weight += weight
             optimizer.step(params, grad)
-        score = None if validation_score is None else validation_score()
-        if history.record(total / n, tol, score) and best_params is not None:
+        loss = total / total_weight
+        score = None
+        if validation_score is not None:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                score = validation_score()
+            if not np.isfinite(score):  # the epoch's last steps diverged
+                params[...] = epoch_start
+                raise _diverged(history.n_iter + 1)
+        if history.record(loss, tol, score) and best_params is not None:
             best_params[...] = params
         if verbose:
             extra = "" if score is None else f", validation score = {score:.8f}"
-            print(f"Iteration {history.n_iter}, loss = {total / n:.8f}{extra}")
+            print(f"Iteration {history.n_iter}, loss = {loss:.8f}{extra}")
+        history.after_iteration(on_iteration, params)
         if history.stalled(n_iter_no_change, relative_patience):
             converged = True
             break

@@ -115,7 +115,8 @@ def check_settings(settings):
         )
 
 
-def fit_lbfgs(network, X, condition, rng, history, settings):
+def fit_lbfgs(network, X, condition, rng, history, settings, on_iteration=None,
+              sample_weight=None):
     """Rounds of L-BFGS-B on all of X; True when the stopping rule ended them.
 
     Common random numbers: the noise is fixed within a round, so L-BFGS-B
@@ -134,7 +135,10 @@ def fit_lbfgs(network, X, condition, rng, history, settings):
     """
     shape = (settings.n_importance_samples, X.shape[0], network.noise_dims)
     eps = np.empty(shape, dtype=X.dtype)
-    fixed_eps = rng.standard_normal(size=shape, dtype=X.dtype)
+    # From a generator of its own: one draw from rng whatever the shape, so
+    # the rounds' noise for the first rows does not depend on the row count.
+    fixed_eps = np.random.default_rng(rng.integers(2**63)).standard_normal(
+        size=shape, dtype=X.dtype)
     patience = -(-settings.n_iter_no_change // LBFGS_ROUND)
     best_loss, best_params = np.inf, network.params.copy()
     rounds_without_improvement = 0
@@ -145,14 +149,18 @@ def fit_lbfgs(network, X, condition, rng, history, settings):
         history.new_segment()
         run_lbfgs(
             lambda objective=objective: network.loss_and_grad(
-                X, eps, objective, settings.alpha, condition),
+                X, eps, objective, settings.alpha, condition, sample_weight),
             network.params, network.grad, history,
             max_iter=min(LBFGS_ROUND, n_iter_end - history.n_iter),
             tol=settings.tol, n_iter_no_change=settings.n_iter_no_change,
-            verbose=settings.verbose,
+            verbose=settings.verbose, on_iteration=on_iteration,
         )
-        loss = float(network.loss_and_grad(X, fixed_eps, objective, settings.alpha,
-                                           condition))
+        if history.stop_requested:  # by a callback: end on these parameters
+            return True
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            # A non-finite value compares as no improvement.
+            loss = float(network.loss_and_grad(X, fixed_eps, objective, settings.alpha,
+                                               condition, sample_weight))
         if history.n_iter <= history.changing_until:  # the objective still changes
             best_loss, rounds_without_improvement = loss, 0
             best_params[...] = network.params
@@ -170,26 +178,42 @@ def fit_lbfgs(network, X, condition, rng, history, settings):
 
 
 def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
-             incremental, score_noise):
+             incremental, score_noise, on_iteration=None, sample_weight=None):
     """Epochs of Adam over minibatches of X (one epoch when ``incremental``).
 
     Returns the optimizer (new unless ``incremental`` continues one) and
-    whether the stopping rule ended training.
+    whether the stopping rule ended training. With ``sample_weight``, each
+    batch's loss is its weighted mean (scikit-learn's MLP does the same), and
+    a batch whose weights are all zero is skipped.
     """
-    # Rows are shuffled as one array, [X, condition], so they stay paired.
+    # Rows are shuffled as one array, [X, condition, weight], so they stay
+    # paired.
     d = X.shape[1]
-    data = X if condition is None else np.hstack([X, condition.astype(X.dtype)])
+    columns = [X]
+    if condition is not None:
+        columns.append(condition.astype(X.dtype))
+    if sample_weight is not None:
+        columns.append(sample_weight.astype(X.dtype)[:, None])
+    data = X if len(columns) == 1 else np.hstack(columns)
+    weighted = sample_weight is not None
 
     def split(rows):
-        return (rows, None) if condition is None else (rows[:, :d], rows[:, d:])
+        C = None if condition is None else rows[:, d:d + condition.shape[1]]
+        return rows[:, :d], C, rows[:, -1] if weighted else None
 
     validation_score = None
     if settings.early_stopping and not incremental:
         data, held_out = validation_split(data, settings.validation_fraction, rng)
-        X_val, C_val = split(held_out)
+        if weighted and not (np.any(data[:, -1] > 0) and np.any(held_out[:, -1] > 0)):
+            raise ValueError(
+                "early_stopping's validation split left no row with a positive "
+                "sample_weight on one side; use more rows with positive weight, "
+                "or early_stopping=False."
+            )
+        X_val, C_val, w_val = split(held_out)
         noise = score_noise[:N_VALIDATION_DRAWS]
         validation_score = lambda: float(  # noqa: E731
-            np.mean(network.elbo(X_val, noise, C=C_val)))
+            np.average(network.elbo(X_val, noise, C=C_val), weights=w_val))
     n = data.shape[0]
     batch_size = (min(AUTO_BATCH_SIZE, n) if settings.batch_size == "auto"
                   else settings.batch_size)
@@ -206,9 +230,10 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
     def loss_and_grad(batch):
         eps = eps_buffer[: K * batch.shape[0] * width].reshape(K, batch.shape[0], width)
         rng.standard_normal(out=eps, dtype=X.dtype)
-        X_batch, C_batch = split(batch)
+        X_batch, C_batch, w_batch = split(batch)
         objective = objective_at(settings, history.n_iter)
-        return network.loss_and_grad(X_batch, eps, objective, settings.alpha, C_batch)
+        return network.loss_and_grad(X_batch, eps, objective, settings.alpha, C_batch,
+                                     w_batch)
 
     if optimizer is None or not incremental:
         optimizer = Adam(network.params.size, network.dtype,
@@ -219,6 +244,9 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
         tol=settings.tol, n_iter_no_change=settings.n_iter_no_change, rng=rng,
         validation_score=validation_score, verbose=settings.verbose,
         relative_patience=RELATIVE_PATIENCE,
+        on_iteration=on_iteration,
+        batch_weight=(lambda batch: float(np.sum(batch[:, -1], dtype=np.float64)))
+        if weighted else None,
     )
     return optimizer, converged
 

@@ -8,23 +8,33 @@ import numpy as np
 
 from .exceptions import DivergenceError
 
+# What scikit-learn's callback API sets on an estimator.
+CALLBACK_ATTRIBUTES = frozenset({"_skl_callbacks", "_parent_callback_ctx",
+                                 "_callback_fit_ctx", "_skl_callbacks_to_teardown"})
+
 
 def transactional(fit_method):
     """Make a fitting method complete or leave the estimator as it was.
 
     Whatever the exception (divergence, KeyboardInterrupt, MemoryError, ...),
     every attribute is restored to its state before the call: an unfitted
-    estimator stays unfitted, a fitted one keeps its previous fit.
+    estimator stays unfitted, a fitted one keeps its previous fit. The
+    callbacks and callback contexts scikit-learn attaches are neither copied
+    nor restored: they are shared with the caller, not the estimator's state.
     """
 
     @functools.wraps(fit_method)
     def wrapper(self, *args, **kwargs):
-        saved = copy.deepcopy(self.__dict__)
+        saved = copy.deepcopy({name: value for name, value in self.__dict__.items()
+                               if name not in CALLBACK_ATTRIBUTES})
         try:
             return fit_method(self, *args, **kwargs)
         except BaseException as error:
+            callbacks = {name: value for name, value in self.__dict__.items()
+                         if name in CALLBACK_ATTRIBUTES}
             self.__dict__.clear()
             self.__dict__.update(saved)
+            self.__dict__.update(callbacks)
             if isinstance(error, DivergenceError):
                 raise DivergenceError(
                     f"{error} {type(self).__name__} was left unchanged, as it was "

@@ -36,7 +36,7 @@ def kl_weight(iteration, beta, kl_warmup):
     return beta * min(1.0, iteration / kl_warmup)
 
 
-def free_bits_kl(kl, free_bits):
+def free_bits_kl(kl, free_bits, weights=None):
     """Free-bits KL of a batch and its gradient.
 
     Parameters
@@ -46,6 +46,9 @@ def free_bits_kl(kl, free_bits):
         prior that does not factorize, the total as a single group).
     free_bits : float
         Nats per group below which the batch-mean KL is not penalized.
+    weights : ndarray of shape (n_samples,), default=None
+        Each row's share of the batch (summing to one) for a weighted mean;
+        None weighs the rows equally.
 
     Returns
     -------
@@ -53,8 +56,8 @@ def free_bits_kl(kl, free_bits):
         ``sum_g max(free_bits, mean_i kl[i, g])``, a batch total that replaces
         ``mean_i sum_g kl[i, g]`` in the loss.
     grad : ndarray of shape (n_samples, n_groups)
-        d value / d kl[i, g]: ``1 / n`` where the group's mean exceeds
-        ``free_bits``, else 0.
+        d value / d kl[i, g]: ``1 / n`` (or the row's weight) where the
+        group's mean exceeds ``free_bits``, else 0.
 
     Examples
     --------
@@ -64,10 +67,13 @@ def free_bits_kl(kl, free_bits):
     >>> float(value), grad.tolist()
     (3.5, [[0.0, 0.5], [0.0, 0.5]])
     """
-    mean = kl.mean(axis=0)
+    mean = kl.mean(axis=0) if weights is None else weights @ kl
     active = mean > free_bits
     value = np.sum(np.where(active, mean, free_bits))
-    grad = np.broadcast_to(active / kl.shape[0], kl.shape).astype(kl.dtype)
+    if weights is None:
+        grad = np.broadcast_to(active / kl.shape[0], kl.shape).astype(kl.dtype)
+    else:
+        grad = (weights[:, None] * active).astype(kl.dtype, copy=False)
     return value, grad
 
 

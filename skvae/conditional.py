@@ -8,6 +8,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseVAE, LatentTransformerMixin
+from ._callbacks import fit_task
 from ._docs import document_parameters
 from ._utils import check_n_samples, finite_mean, transactional
 
@@ -39,7 +40,8 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         The class labels seen in :meth:`fit`.
 
     class_prior_ : ndarray of shape (n_classes,)
-        Fraction of the training rows in each class.
+        Fraction of the training rows in each class (of their total
+        ``sample_weight``, when given).
 
     n_iter_ : int
         Iterations or epochs run.
@@ -49,6 +51,19 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
 
     best_loss_ : float
         Lowest training loss reached.
+
+    kl_per_component_ : ndarray of shape (n_components,)
+        Mean KL(q(z_k|x) || N(0, 1)) of each latent dimension over the rows
+        of the last ``fit`` (or ``partial_fit`` batch), weighted by
+        ``sample_weight``, in nats: an upper bound on the information the
+        dimension carries about x, near 0 for a dimension left at the prior.
+        With ``prior="normal"`` they sum to the mean KL term of the ELBO.
+        The flow prior's KL does not split by dimension: they then measure
+        each dimension's departure from the flow's base distribution
+        N(0, I), and do not sum to its KL.
+
+    active_components_ : ndarray of shape (n_components,), dtype bool
+        Latent dimensions in use: ``kl_per_component_`` above 0.1 nats.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -85,7 +100,8 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    @fit_task
+    def fit(self, X, y, sample_weight=None):
         """Fit the conditional VAE to X with its class labels y.
 
         Parameters
@@ -95,6 +111,13 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
 
         y : array-like of shape (n_samples,)
             Class of each row.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the training objective (a
+            weighted mean of the per-row ELBO), in the statistics the network
+            starts from and in ``class_prior_``. A weight of zero leaves a row
+            out, an integer weight counts it as that many copies. None weighs
+            all rows equally.
 
         Returns
         -------
@@ -110,10 +133,13 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
                 f"warm_start continues training on the classes {self.classes_}, "
                 f"but y has {classes}. Set warm_start=False to train a new model."
             )
+        sample_weight = self._check_sample_weight(sample_weight, X)
         self.classes_ = classes
-        self.class_prior_ = np.bincount(indices) / len(indices)
+        counts = np.bincount(indices, weights=sample_weight, minlength=len(classes))
+        self.class_prior_ = counts / counts.sum()
         one_hot = np.eye(len(classes), dtype=X.dtype)[indices]
-        return self._fit(X, incremental=False, condition=one_hot)
+        return self._fit(X, incremental=False, condition=one_hot, y=y,
+                         sample_weight=sample_weight)
 
     def _one_hot(self, y, n_rows):
         """One-hot rows for labels y: one label for every row, or one per row."""
@@ -233,7 +259,8 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         if y is not None:
             return self._score_samples(X, self._one_hot(y, len(X)))
         net, noise = self._network, self._score_noise
-        log_prior = np.log(self.class_prior_)
+        with np.errstate(divide="ignore"):  # a class of zero weight: log 0
+            log_prior = np.log(self.class_prior_)
         classes = np.eye(len(self.classes_), dtype=net.dtype)
 
         def summed_out(x):

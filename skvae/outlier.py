@@ -8,13 +8,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseVAE
+from ._callbacks import fit_task
 from ._docs import document_parameters
+from ._thresholds import outlier_probability, robust_spread, score_threshold
 from ._utils import transactional
-
-# "auto" contamination: flag scores more than this many robust standard
-# deviations (1.4826 median absolute deviations) below the training median.
-AUTO_THRESHOLD = 3.0
-
 
 _DETECTOR_PARAMETERS = {
     "score_type": ('{"reconstruction", "elbo", "log_likelihood"}', """
@@ -70,6 +67,21 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         Threshold on :meth:`score_samples`: rows scoring below it are
         outliers; ``decision_function = score_samples - offset_``.
 
+    training_scores_ : ndarray of shape (n_samples,)
+        :meth:`score_samples` of the training rows (higher is more normal),
+        as :class:`~sklearn.neighbors.LocalOutlierFactor` keeps
+        ``negative_outlier_factor_``. PyOD's ``decision_scores_`` (higher
+        is more abnormal) is ``-training_scores_``.
+
+    training_labels_ : ndarray of shape (n_samples,)
+        :meth:`predict` of the training rows: +1 inlier, -1 outlier. PyOD's
+        ``labels_`` (1 outlier, 0 inlier) is ``training_labels_ == -1``.
+
+    score_scale_ : float
+        Robust spread of ``training_scores_`` (1.4826 median absolute
+        deviations, weighted by ``sample_weight``): the unit in which
+        :meth:`predict_proba` measures distances from the threshold.
+
     n_iter_ : int
         Iterations or epochs run.
 
@@ -78,6 +90,19 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
 
     best_loss_ : float
         Lowest training loss reached.
+
+    kl_per_component_ : ndarray of shape (n_components,)
+        Mean KL(q(z_k|x) || N(0, 1)) of each latent dimension over the rows
+        of the last ``fit`` (or ``partial_fit`` batch), weighted by
+        ``sample_weight``, in nats: an upper bound on the information the
+        dimension carries about x, near 0 for a dimension left at the prior.
+        With ``prior="normal"`` they sum to the mean KL term of the ELBO.
+        The flow prior's KL does not split by dimension: they then measure
+        each dimension's departure from the flow's base distribution
+        N(0, I), and do not sum to its KL.
+
+    active_components_ : ndarray of shape (n_components,), dtype bool
+        Latent dimensions in use: ``kl_per_component_`` above 0.1 nats.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -181,7 +206,8 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    @fit_task
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the VAE to X and set the outlier threshold from its scores.
 
         Parameters
@@ -192,20 +218,27 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the training objective (a
+            weighted mean of the per-row ELBO), in the statistics the network
+            starts from, and in the threshold: ``contamination`` is then a
+            fraction of the total weight (the inverted-CDF weighted quantile
+            of the training scores). A weight of zero leaves a row out, an
+            integer weight counts it as that many copies.
+
         Returns
         -------
         self : VAEOutlierDetector
             The fitted detector.
         """
         X = self._validate_X(X, reset=not self._continues())
-        self._fit(X, incremental=False)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        self._fit(X, incremental=False, y=y, sample_weight=sample_weight)
         scores = self._scores(X)
-        if self.contamination == "auto":
-            median = np.median(scores)
-            spread = 1.4826 * np.median(np.abs(scores - median))
-            self.offset_ = float(median - AUTO_THRESHOLD * spread)
-        else:
-            self.offset_ = float(np.percentile(scores, 100 * self.contamination))
+        self.offset_ = score_threshold(scores, self.contamination, sample_weight)
+        self.score_scale_ = robust_spread(scores, sample_weight)
+        self.training_scores_ = scores
+        self.training_labels_ = np.where(scores - self.offset_ >= 0, 1, -1)
         return self
 
     def _scores(self, X):
@@ -265,3 +298,40 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         """
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
+    def predict_proba(self, X):
+        """Probability of each row being an inlier and an outlier.
+
+        A logistic of :meth:`decision_function` in units of the training
+        scores' robust spread: P(outlier) is
+        ``1 / (1 + exp(decision_function(X) / score_scale_))``. It is 1/2 at
+        the threshold, so that ``predict`` labels a row an outlier exactly
+        when its P(outlier) exceeds 1/2, and it decreases as the score rises. It ranks
+        rows as the scores do; as a probability it is a monotone rescaling,
+        not a calibration against labelled outliers (PyOD's ``"linear"`` and
+        ``"unify"`` rescalings are others). To calibrate on labels, fit a
+        :class:`~sklearn.linear_model.LogisticRegression` to
+        ``decision_function``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            Column 0: P(inlier); column 1: P(outlier). Rows sum to one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAEOutlierDetector
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(300, 2)) @ [[1.0, 0.5, 0.2], [0.0, 1.0, -0.5]]
+        >>> detector = VAEOutlierDetector(n_components=2, random_state=0).fit(X)
+        >>> detector.predict_proba([[0.0, 0.0, 0.0], [4.0, -4.0, 4.0]]).round(2)
+        array([[0.98, 0.02],
+               [0.  , 1.  ]])
+        """
+        outlier = outlier_probability(self.decision_function(X), self.score_scale_)
+        return np.column_stack([1 - outlier, outlier])

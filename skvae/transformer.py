@@ -5,6 +5,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseVAE, LatentTransformerMixin
+from ._callbacks import fit_task
 from ._docs import document_parameters
 from ._utils import check_n_samples, read_only, transactional
 
@@ -53,6 +54,19 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
 
     best_validation_score_ : float
         Best of ``validation_scores_``; only with ``early_stopping=True``.
+
+    kl_per_component_ : ndarray of shape (n_components,)
+        Mean KL(q(z_k|x) || N(0, 1)) of each latent dimension over the rows
+        of the last ``fit`` (or ``partial_fit`` batch), weighted by
+        ``sample_weight``, in nats: an upper bound on the information the
+        dimension carries about x, near 0 for a dimension left at the prior.
+        With ``prior="normal"`` they sum to the mean KL term of the ELBO.
+        The flow prior's KL does not split by dimension: they then measure
+        each dimension's departure from the flow's base distribution
+        N(0, I), and do not sum to its KL.
+
+    active_components_ : ndarray of shape (n_components,), dtype bool
+        Latent dimensions in use: ``kl_per_component_`` above 0.1 nats.
 
     encoder_coefs_ : list of ndarray
         Read-only weight matrices of the encoder, input to output. The last
@@ -109,7 +123,8 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    @fit_task
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the VAE to X.
 
         Parameters
@@ -120,13 +135,21 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the training objective (a
+            weighted mean of the per-row ELBO) and in the statistics the
+            network starts from. A weight of zero leaves a row out, an
+            integer weight counts it as that many copies. None weighs all
+            rows equally.
+
         Returns
         -------
         self : VAETransformer
             The fitted estimator.
         """
         X = self._validate_X(X, reset=not self._continues())
-        return self._fit(X, incremental=False)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        return self._fit(X, incremental=False, y=y, sample_weight=sample_weight)
 
     def _check_solver(self):
         if self.solver == "lbfgs":
@@ -139,7 +162,8 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     @available_if(_check_solver)
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    @fit_task
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Run one epoch of Adam over X, continuing from the current state.
 
         Only with ``solver="adam"``. The first call initializes the network;
@@ -153,17 +177,26 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the training objective (a
+            weighted mean of the per-row ELBO) and in the statistics the
+            network starts from. A weight of zero leaves a row out, an
+            integer weight counts it as that many copies. None weighs all
+            rows equally.
+
         Returns
         -------
         self : VAETransformer
             The updated estimator.
         """
         X = self._validate_X(X, reset=not hasattr(self, "_network"))
-        return self._fit(X, incremental=True)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        return self._fit(X, incremental=True, y=y, sample_weight=sample_weight)
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
+    @fit_task
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit the VAE to X and return the posterior means of X.
 
         Parameters
@@ -174,13 +207,18 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as in :meth:`fit`.
+
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
             Posterior means, in X's dtype.
         """
         X = self._validate_X(X, reset=not self._continues())
-        return self._fit(X, incremental=False)._transform(X)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        return self._fit(X, incremental=False, y=y,
+                         sample_weight=sample_weight)._transform(X)
 
     # -- the latent space ----------------------------------------------------
 

@@ -1,5 +1,6 @@
 """VQVAETransformer: a vector-quantized autoencoder as a scikit-learn transformer."""
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -22,9 +23,20 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
-from ._quantizer import VQNetwork, perplexity
+from ._callbacks import (
+    FIT_TASK_FRAMES,
+    CallbackSupportMixin,
+    fit_task,
+    iteration_tasks,
+    reported_chunks,
+    snapshot_network,
+)
+from ._persistence import PersistenceMixin, load_vq_network, vq_network_state
+from ._quantizer import perplexity
 from ._solvers import Adam, History, run_adam
 from ._utils import finite_mean, transactional
+from ._validation import check_not_array_api, check_sample_weight
+from ._vqnetwork import VQNetwork
 
 # How far outside [0, 1] Bernoulli data may stray through rounding.
 BERNOULLI_TOLERANCE = 1e-6
@@ -34,7 +46,8 @@ BERNOULLI_TOLERANCE = 1e-6
 INFERENCE_CHUNK_MIB = 32
 
 
-class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
+                       ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                        BaseEstimator):
     """Vector-quantized autoencoder (VQ-VAE): a learned discrete code per sample.
 
@@ -144,7 +157,8 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     code_counts_ : ndarray of shape (n_groups, n_codes)
         How many training samples use each code: counted over the training
         data once :meth:`fit` ends; summed over the batches of
-        :meth:`partial_fit`, each counted after its epoch.
+        :meth:`partial_fit`, each counted after its epoch. With
+        ``sample_weight``, their total weight (float).
 
     code_probabilities_ : ndarray of shape (n_groups, n_codes)
         The prior over codes: ``code_counts_`` plus one, normalized per group
@@ -296,6 +310,7 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     def _validate_X(self, X, *, reset):
         """Check X like scikit-learn does, plus the likelihood's support."""
+        check_not_array_api(X)
         try:
             X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
         except ValueError as error:
@@ -341,7 +356,8 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    @fit_task
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the VQ-VAE to X.
 
         Parameters
@@ -352,26 +368,36 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the loss (weighted means), in
+            the codebook's moving averages and restarts, in the statistics
+            the network starts from, and in ``code_counts_`` (then sums of
+            weights). A weight of zero leaves a row out, an integer weight
+            counts it as that many copies. None weighs all rows equally.
+
         Returns
         -------
         self : VQVAETransformer
             The fitted estimator.
         """
         X = self._validate_X(X, reset=True)
-        self._initialize(X)
-        converged = self._train(X, incremental=False)
+        sample_weight = check_sample_weight(sample_weight, X)
+        self._initialize(X, sample_weight)
+        converged = self._train(X, incremental=False, y=y, sample_weight=sample_weight)
         if not converged:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet; raise max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=4,  # fit, _fit_context and transactional wrappers, caller
+                # fit, fit_task, _fit_context, transactional, caller
+                stacklevel=4 + FIT_TASK_FRAMES,
             )
         return self
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    @fit_task
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Run one epoch of Adam over X, continuing from the current state.
 
         The first call initializes the network and the codebooks from X.
@@ -384,6 +410,14 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as in :meth:`fit`: in the loss
+            (weighted means), in the codebook's moving averages and restarts,
+            in the statistics the network starts from, and in
+            ``code_counts_`` (then sums of weights). A weight of zero leaves
+            a row out, an integer weight counts it as that many copies. None
+            weighs all rows equally.
+
         Returns
         -------
         self : VQVAETransformer
@@ -391,27 +425,40 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         """
         first = not hasattr(self, "_network")
         X = self._validate_X(X, reset=first)
+        sample_weight = check_sample_weight(sample_weight, X)
         if first:
-            self._initialize(X)
+            self._initialize(X, sample_weight)
         else:
             self._check_same_architecture()
             X = X.astype(self._network.dtype, copy=False)
-        self._train(X, incremental=True)
+            if sample_weight is not None:
+                sample_weight = sample_weight.astype(X.dtype, copy=False)
+        self._train(X, incremental=True, y=y, sample_weight=sample_weight)
         return self
 
-    def _initialize(self, X):
+    def _initialize(self, X, sample_weight=None):
         random_state = check_random_state(self.random_state)
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        self._network = VQNetwork(
-            X.shape[1], self.n_groups, self.n_codes, self.code_dim,
-            self._hidden_sizes(), self.activation, self.likelihood, X.dtype)
-        self._network.initialize(X, self._rng, self.variance_floor)
+        # What builds the network, kept as plain data for persistence.
+        self._network_spec = dict(
+            n_features=X.shape[1], n_groups=self.n_groups, n_codes=self.n_codes,
+            code_dim=self.code_dim, hidden_layer_sizes=self._hidden_sizes(),
+            activation=self.activation, likelihood=self.likelihood,
+            dtype=X.dtype.name)
+        self._network = VQNetwork(**self._network_spec)
+        self._network.initialize(X, self._rng, self.variance_floor, sample_weight)
         self._fitted_architecture = self._architecture()
         self._history = History()
         self._optimizer = Adam(self._network.params.size, X.dtype,
                                self.learning_rate_init)
         self._n_features_out = self.n_groups * self.code_dim
         self.code_counts_ = np.zeros((self.n_groups, self.n_codes), dtype=np.int64)
+
+    def _network_state(self, network):
+        return vq_network_state(network, self._network_spec)
+
+    def _load_network(self, state):
+        return load_vq_network(state)
 
     def _check_same_architecture(self):
         now, then = self._architecture(), self._fitted_architecture
@@ -423,8 +470,12 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 f"now {now}. Call fit to train a new network."
             )
 
-    def _train(self, X, incremental):
-        """Epochs of Adam with codebook updates; then count the codes of X."""
+    def _train(self, X, incremental, y=None, sample_weight=None):
+        """Epochs of Adam with codebook updates; then count the codes of X.
+
+        ``y`` is what ``fit`` was given, for callbacks. The weights travel
+        with the rows as a last column, so that shuffling keeps them paired.
+        """
         net, rng = self._network, self._rng
         n = X.shape[0]
         batch_size = min(200, n) if self.batch_size == "auto" else self.batch_size
@@ -436,18 +487,33 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             )
             batch_size = n
 
+        weighted = sample_weight is not None
+        data = np.hstack([X, sample_weight[:, None]]) if weighted else X
+
         def loss_and_grad(batch):
             return net.training_step(
-                batch, rng, commitment_cost=self.commitment_cost, decay=self.decay,
-                dead_code_threshold=self.dead_code_threshold)
+                batch[:, :-1] if weighted else batch, rng,
+                commitment_cost=self.commitment_cost, decay=self.decay,
+                dead_code_threshold=self.dead_code_threshold,
+                sample_weight=batch[:, -1] if weighted else None)
 
+        if self._optimizer is None:  # discarded: start Adam afresh
+            self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
+        max_iter = 1 if incremental else self.max_iter
+        self._history.stop_requested = False
         try:
-            return run_adam(
-                loss_and_grad, net.params, net.grad, self._optimizer, self._history,
-                X, batch_size=batch_size, max_iter=1 if incremental else self.max_iter,
-                tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
-                verbose=self.verbose,
-            )
+            with iteration_tasks(
+                    self, "epoch", X, y, sample_weight,
+                    lambda params: self._fitted_attributes(params, X, sample_weight)
+            ) as on_iteration:
+                return run_adam(
+                    loss_and_grad, net.params, net.grad, self._optimizer,
+                    self._history, data, batch_size=batch_size, max_iter=max_iter,
+                    tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
+                    verbose=self.verbose, on_iteration=on_iteration,
+                    batch_weight=(lambda batch: float(np.sum(batch[:, -1])))
+                    if weighted else None,
+                )
         finally:
             # Also after a diverged epoch: run_adam has put back the
             # parameters of its start, codebook included.
@@ -455,20 +521,34 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             self.n_iter_ = history.n_iter
             self.loss_curve_ = list(history.loss_curve)
             self.best_loss_ = history.best_loss
-            counts = self._count_codes(X)
+            counts = self._count_codes(X, sample_weight)
             if incremental:
-                counts += self.code_counts_
+                counts = counts + self.code_counts_
             self.code_counts_ = counts
             self.perplexity_ = perplexity(counts)
             self.code_probabilities_ = (counts + 1) / (
                 counts.sum(axis=1, keepdims=True) + self.n_codes)
 
-    def _count_codes(self, X):
+    def _fitted_attributes(self, params, X, sample_weight=None):
+        """What makes a copy of this estimator the model with ``params``:
+        the network, and the code statistics of X under it."""
+        fitted = copy.copy(self)
+        fitted._network = snapshot_network(self._network, params)
+        counts = fitted._count_codes(X, sample_weight)
+        return {"_network": fitted._network, "code_counts_": counts,
+                "perplexity_": perplexity(counts),
+                "code_probabilities_": (counts + 1) / (
+                    counts.sum(axis=1, keepdims=True) + self.n_codes)}
+
+    def _count_codes(self, X, sample_weight=None):
+        """Rows of X per code (int64), or their total weight (float64)."""
         codes = self._map_rows(self._network.encode_codes, X, self.n_groups,
                                dtype=np.intp)
-        counts = np.zeros((self.n_groups, self.n_codes), dtype=np.int64)
+        dtype = np.int64 if sample_weight is None else np.float64
+        counts = np.zeros((self.n_groups, self.n_codes), dtype=dtype)
         for group in range(self.n_groups):
-            counts[group] = np.bincount(codes[:, group], minlength=self.n_codes)
+            counts[group] = np.bincount(codes[:, group], weights=sample_weight,
+                                        minlength=self.n_codes)
         return counts
 
     # -- inference, in chunks of bounded memory ------------------------------
@@ -488,8 +568,9 @@ class VQVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                                  max_n_rows=X.shape[0], working_memory=budget)
         shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
         out = np.empty(shape, dtype=X.dtype if dtype is None else dtype)
-        for rows in gen_batches(X.shape[0], chunk):
-            out[rows] = function(X[rows].astype(net.dtype, copy=False))
+        with reported_chunks(self, gen_batches(X.shape[0], chunk)) as batches:
+            for rows in batches:
+                out[rows] = function(X[rows].astype(net.dtype, copy=False))
         return out
 
     def _log_prior(self, codes):

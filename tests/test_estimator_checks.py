@@ -5,6 +5,21 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer
 
 
+def expected_failed_checks(estimator):
+    """scikit-learn's own reason for its stochastic estimators (KMeans,
+    IsolationForest, SGDRegressor, ...): a weighted row draws one noise vector
+    (and lands in minibatches differently) where its repetitions draw several,
+    so the fits differ by more than the check's tolerance.
+    tests/test_sample_weight.py checks the equivalence where it holds: zero
+    weights equal dropped rows given the same noise, integer weights equal
+    repetitions in the objective, and close to them after training."""
+    return {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "sample_weight is not equivalent to removing/repeating samples."
+        ),
+    }
+
+
 @parametrize_with_checks(
     [
         VAETransformer(solver="lbfgs"),
@@ -31,7 +46,8 @@ from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer
         VAEOutlierDetector(score_type="log_likelihood", solver="lbfgs"),
         VAEOutlierDetector(score_type="elbo", prior="flow"),
         VAEOutlierDetector(score_type="log_likelihood", prior="hierarchical"),
-    ]
+    ],
+    expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -34,7 +34,8 @@ def vae(data):
     """A small VAE with three latent dimensions, so that pairs can be chosen."""
     X, _ = data
     return VAETransformer(n_components=3, likelihood="bernoulli",
-                          hidden_layer_sizes=(16,), max_iter=200, tol=1e-2,
+                          hidden_layer_sizes=(16,), solver="lbfgs", max_iter=200,
+                          tol=1e-2,
                           random_state=0).fit(X)
 
 

@@ -9,7 +9,6 @@ from skvae._layout import Layout
 from skvae._quantizer import (
     LAPLACE_EPSILON,
     VectorQuantizer,
-    VQNetwork,
     commitment_loss_and_grad,
     ema_update,
     nearest_codes,
@@ -18,6 +17,7 @@ from skvae._quantizer import (
     squared_distances,
 )
 from skvae._solvers import Adam
+from skvae._vqnetwork import VQNetwork
 
 
 def make_quantizer(n_groups=2, n_codes=4, code_dim=3, dtype=np.float64, seed=0):

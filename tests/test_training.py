@@ -22,14 +22,14 @@ class NoisyRosenbrock:
     """
 
     n_components = 2
-    noise_dims = 0
+    noise_dims = 2
 
     def __init__(self, n_params=8):
         self.params = np.full(n_params, -1.0)
         self.grad = np.zeros(n_params)
         self.dtype = self.params.dtype
 
-    def loss_and_grad(self, X, eps, objective, alpha, C=None):
+    def loss_and_grad(self, X, eps, objective, alpha, C=None, sample_weight=None):
         self.grad[...] = rosen_der(self.params)
         return rosen(self.params) + 10 * float(eps.mean())
 

@@ -39,7 +39,15 @@ def fitted(small):
     return quiet_fit(VQVAETransformer(**SMALL), small)
 
 
-@parametrize_with_checks([VQVAETransformer()])
+@parametrize_with_checks(
+    [VQVAETransformer()],
+    # scikit-learn's reason for its stochastic estimators (KMeans, ...): rows
+    # land in different minibatches and codes restart at different rows.
+    expected_failed_checks=lambda estimator: {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "sample_weight is not equivalent to removing/repeating samples."),
+    },
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
