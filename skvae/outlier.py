@@ -188,7 +188,9 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         """
         X = self._validate_X(X, reset=not self._continues())
         self._fit(X, incremental=False)
-        scores = self._scores(X)
+        # The threshold is an exact quantile: a dask array's scores (one float
+        # per row) are computed into memory.
+        scores = np.asarray(self._scores(X))
         if self.contamination == "auto":
             median = np.median(scores)
             spread = 1.4826 * np.median(np.abs(scores - median))
