@@ -14,8 +14,9 @@ $(VENV)/.installed-core: pyproject.toml | $(VENV)/bin/activate
 	$(PIP) install -e .
 	touch $@
 
+# The dask extra too, so that the dask tests run rather than skip.
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/activate
-	$(PIP) install -e ".[test]"
+	$(PIP) install -e ".[test,dask]"
 	touch $@
 
 $(VENV)/.installed-docs: pyproject.toml | $(VENV)/bin/activate

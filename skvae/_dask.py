@@ -82,7 +82,8 @@ def _as_array(X):
         import pandas as pd
 
         dtypes = X.dtypes
-        bad = [str(c) for c, t in dtypes.items() if not pd.api.types.is_numeric_dtype(t)]
+        numeric = pd.api.types.is_numeric_dtype
+        bad = [str(c) for c, t in dtypes.items() if not numeric(t)]
         if bad:
             raise ValueError(
                 f"X must be numeric: columns {bad} are not. Encode text or "
