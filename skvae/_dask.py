@@ -218,7 +218,7 @@ def fit(estimator, X, *, incremental, condition=None):
             f"lbfgs: maximum iterations ({estimator.max_iter}) reached and the "
             "optimization hasn't converged yet; raise max_iter or tol.",
             ConvergenceWarning,
-            stacklevel=5,  # fit, _fit, fit, _fit_context wrapper, caller
+            stacklevel=6,  # here, _fit, fit, _fit_context, transactional, caller
         )
     return estimator
 
