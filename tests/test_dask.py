@@ -165,7 +165,7 @@ def test_fit_on_a_local_cluster_equals_the_synchronous_fit():
     X = make_data(600)
     expected = fit(da.from_array(X, chunks=(150, 6)))
     with (distributed.LocalCluster(n_workers=2, threads_per_worker=1,
-                                   processes=False, dashboard_address=None) as cluster,
+                                   processes=False, dashboard_address=":0") as cluster,
           distributed.Client(cluster)):
         got = fit(da.from_array(X, chunks=(150, 6)))
         Z = got.transform(da.from_array(X, chunks=(100, 6))).compute()
