@@ -14,8 +14,9 @@ $(VENV)/.installed-core: pyproject.toml | $(VENV)/bin/activate
 	$(PIP) install -e .
 	touch $@
 
+# The dask extra too, so that the dask tests run rather than skip.
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/activate
-	$(PIP) install -e ".[test]"
+	$(PIP) install -e ".[test,dask]"
 	touch $@
 
 $(VENV)/.installed-docs: pyproject.toml | $(VENV)/bin/activate
@@ -48,6 +49,7 @@ bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_anomaly.py
 	cd benchmarks && ../$(PY) bench_variants.py
 	cd benchmarks && ../$(PY) bench_vqvae.py
+	cd benchmarks && ../$(PY) bench_dask.py
 
 # Sphinx with warnings as errors; the gallery runs every example.
 docs: $(VENV)/.installed-docs

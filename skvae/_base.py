@@ -34,6 +34,7 @@ from ._callbacks import (
     reported_chunks,
     snapshot_network,
 )
+from ._dask import is_dask
 from ._diagnostics import latent_diagnostics
 from ._objective import DECODERS, PRIORS, build_network
 from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
@@ -208,6 +209,9 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
     def _validate_X(self, X, *, reset, y="no_validation"):
         """Check X (and y, if given) like scikit-learn does, plus the likelihood's
         support. Returns X, or (X, y) when y is given."""
+        if is_dask(X) and isinstance(y, str):  # checked lazily, per block
+            from . import _dask
+            return _dask.validate(self, X, reset=reset)
         check_not_array_api(X)
         try:
             out = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32])
@@ -236,6 +240,9 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
 
     def _check_codes(self, Z):
         """Codes for decoding: ``n_components`` columns of floats."""
+        if is_dask(Z):  # checked lazily, per block
+            from . import _dask
+            return _dask.validate(self, Z, reset=False, codes=True)
         check_not_array_api(Z)
         Z = check_array(Z, dtype=[np.float64, np.float32])
         if Z.shape[1] != self.n_components:
@@ -260,6 +267,10 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
         ``sample_weight`` (validated, or None) weighs the rows of X; ``y`` is
         what ``fit`` was given, for callbacks.
         """
+        if is_dask(X):  # L-BFGS-B over the blocks, on the workers
+            from . import _dask
+            return _dask.fit(self, X, incremental=incremental, condition=condition,
+                             sample_weight=sample_weight)
         continues = hasattr(self, "_network") if incremental else self._continues()
         if continues:
             self._check_same_architecture()
@@ -383,8 +394,12 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
 
         ``function`` maps a chunk (cast to the network's dtype), and the same
         rows of ``condition`` if given, to an array of one value (or
-        ``n_columns`` values) per row; the result is returned in X's dtype.
+        ``n_columns`` values) per row; the result is returned in X's dtype
+        (a lazy dask array, mapped over the blocks, when X is one).
         """
+        if is_dask(X):
+            from . import _dask
+            return _dask.map_rows(self, function, X, n_draws, n_columns, condition)
         check_is_fitted(self)
         net = self._network
         width = n_draws * (2 * net.n_features + 4 * sum(net.encoder.sizes[1:-1])
@@ -411,7 +426,8 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
         if not return_std:
             return self._map_rows(lambda x: net.encode(x)[0], X, n_columns=k)
         both = self._map_rows(lambda x: np.hstack(net.encode(x)), X, n_columns=2 * k)
-        return np.ascontiguousarray(both[:, :k]), np.exp(0.5 * both[:, k:])
+        # copy(), not np.ascontiguousarray, which would compute a dask array.
+        return both[:, :k].copy(), np.exp(0.5 * both[:, k:])
 
     def _score_samples(self, X, condition=None):
         # The true ELBO (beta = 1) whatever the training beta: a lower bound on

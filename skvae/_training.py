@@ -117,39 +117,58 @@ def check_settings(settings):
 
 def fit_lbfgs(network, X, condition, rng, history, settings, on_iteration=None,
               sample_weight=None):
-    """Rounds of L-BFGS-B on all of X; True when the stopping rule ended them.
-
-    Common random numbers: the noise is fixed within a round, so L-BFGS-B
-    sees a deterministic objective, and redrawn between rounds, so the model
-    cannot fit one particular draw (held fixed for a whole run, longer runs
-    gave lower held-out ELBO).
-
-    The stopping rule compares like with like. Within a round the losses
-    share one draw and are compared with each other (a round ends early when
-    more than ``n_iter_no_change`` iterations in a row do not improve by
-    ``tol``). Across rounds, losses under different draws differ by the
-    noise alone, so after each round the rule evaluates the loss under one
-    fixed draw, drawn at the start of the fit: training stops once it has
-    not fallen by ``tol`` for ``ceil(n_iter_no_change / LBFGS_ROUND)`` rounds
-    in a row, and ends on the parameters where it was lowest.
-    """
+    """Rounds of L-BFGS-B on all of X; True when the stopping rule ended them
+    (see :func:`lbfgs_rounds`)."""
     shape = (settings.n_importance_samples, X.shape[0], network.noise_dims)
     eps = np.empty(shape, dtype=X.dtype)
     # From a generator of its own: one draw from rng whatever the shape, so
     # the rounds' noise for the first rows does not depend on the row count.
     fixed_eps = np.random.default_rng(rng.integers(2**63)).standard_normal(
         size=shape, dtype=X.dtype)
+
+    def draw_noise():
+        rng.standard_normal(out=eps, dtype=X.dtype)
+        return eps
+
+    def loss_and_grad(noise, objective):
+        return network.loss_and_grad(X, noise, objective, settings.alpha, condition,
+                                     sample_weight)
+
+    return lbfgs_rounds(network, history, settings, draw_noise, loss_and_grad,
+                        fixed_eps, on_iteration)
+
+
+def lbfgs_rounds(network, history, settings, draw_noise, loss_and_grad, fixed_noise,
+                 on_iteration=None):
+    """L-BFGS-B in rounds of fixed noise; True when the stopping rule ended them.
+
+    ``draw_noise()`` gives a round's noise and ``loss_and_grad(noise,
+    objective)`` evaluates the loss at the network's parameters, writing the
+    gradient. Common random numbers: the noise is fixed within a round, so
+    L-BFGS-B sees a deterministic objective, and redrawn between rounds, so
+    the model cannot fit one particular draw (held fixed for a whole run,
+    longer runs gave lower held-out ELBO).
+
+    The stopping rule compares like with like. Within a round the losses
+    share one draw and are compared with each other (a round ends early when
+    more than ``n_iter_no_change`` iterations in a row do not improve by
+    ``tol``). Across rounds, losses under different draws differ by the
+    noise alone, so after each round the rule evaluates the loss under one
+    fixed draw, ``fixed_noise``, made at the start of the fit: training stops
+    once it has not fallen by ``tol`` for ``ceil(n_iter_no_change /
+    LBFGS_ROUND)`` rounds in a row, and ends on the parameters where it was
+    lowest.
+    """
     patience = -(-settings.n_iter_no_change // LBFGS_ROUND)
     best_loss, best_params = np.inf, network.params.copy()
     rounds_without_improvement = 0
     n_iter_end = history.n_iter + settings.max_iter
     while history.n_iter < n_iter_end:
-        rng.standard_normal(out=eps, dtype=X.dtype)
+        noise = draw_noise()
         objective = objective_at(settings, history.n_iter)  # fixed within a round
         history.new_segment()
         run_lbfgs(
-            lambda objective=objective: network.loss_and_grad(
-                X, eps, objective, settings.alpha, condition, sample_weight),
+            lambda objective=objective, noise=noise: loss_and_grad(noise, objective),
             network.params, network.grad, history,
             max_iter=min(LBFGS_ROUND, n_iter_end - history.n_iter),
             tol=settings.tol, n_iter_no_change=settings.n_iter_no_change,
@@ -159,8 +178,7 @@ def fit_lbfgs(network, X, condition, rng, history, settings, on_iteration=None,
             return True
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             # A non-finite value compares as no improvement.
-            loss = float(network.loss_and_grad(X, fixed_eps, objective, settings.alpha,
-                                               condition, sample_weight))
+            loss = float(loss_and_grad(fixed_noise, objective))
         if history.n_iter <= history.changing_until:  # the objective still changes
             best_loss, rounds_without_improvement = loss, 0
             best_params[...] = network.params

@@ -234,7 +234,9 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         X = self._validate_X(X, reset=not self._continues())
         sample_weight = self._check_sample_weight(sample_weight, X)
         self._fit(X, incremental=False, y=y, sample_weight=sample_weight)
-        scores = self._scores(X)
+        # The threshold is an exact quantile: a dask array's scores (one float
+        # per row) are computed into memory.
+        scores = np.asarray(self._scores(X))
         self.offset_ = score_threshold(scores, self.contamination, sample_weight)
         self.score_scale_ = robust_spread(scores, sample_weight)
         self.training_scores_ = scores

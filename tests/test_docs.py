@@ -30,11 +30,15 @@ def test_public_name_is_in_the_api_reference(name):
 
 # Pages whose ">>>" examples are doctests; code shown without prompts (such
 # as the dask-ml example, whose packages skvae does not require) is not run.
-DOCTEST_PAGES = ["out_of_core.rst"]
+DOCTEST_PAGES = ["out_of_core.rst", "scaling_out.rst"]
+# Pages whose examples need an extra, by the module that tells it is there.
+NEEDS = {"scaling_out.rst": "distributed"}
 
 
 @pytest.mark.parametrize("page", DOCTEST_PAGES)
 def test_page_examples_run(page):
+    if page in NEEDS:
+        pytest.importorskip(NEEDS[page], reason=f"docs/{page} needs the dask extra")
     result = doctest.testfile(
         str(DOCS / page), module_relative=False, report=True,
         optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
