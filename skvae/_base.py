@@ -15,33 +15,28 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import ndtri
 from scipy.stats import qmc
-from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state, gen_batches, metadata_routing
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._activations import ACTIVATIONS
 from ._callbacks import (
     FIT_TASK_FRAMES,
     CallbackSupportMixin,
     iteration_tasks,
-    reported_chunks,
     snapshot_network,
 )
 from ._dask import is_dask
 from ._diagnostics import latent_diagnostics
+from ._inference import InferenceMixin
 from ._objective import DECODERS, PRIORS, build_network
 from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
 from ._solvers import History
 from ._training import (
     Settings,
-    auto_hidden_layer_sizes,
     check_settings,
     first_iteration_at_full_weight,
     fit_adam,
@@ -50,8 +45,7 @@ from ._training import (
     resolve_learning_rate,
     resolve_solver,
 )
-from ._utils import chunk_n_rows, finite_mean
-from ._validation import check_not_array_api, check_sample_weight
+from ._validation import ValidationMixin, check_not_array_api
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
 # mapped through the normal quantile function (randomized quasi-Monte Carlo).
@@ -60,20 +54,17 @@ from ._validation import check_not_array_api, check_sample_weight
 # 0.84 with 8.
 N_SCORE_DRAWS = 16
 
-# Scratch memory per inference chunk, in MiB (scikit-learn's working_memory
-# when smaller). On 1,000,000 x 64 float32 rows, 16-32 MiB chunks transformed
-# 6.3-6.7 million rows/s, 1 GiB chunks (the working_memory default) 2.9 million.
-INFERENCE_CHUNK_MIB = 32
-
-# How far outside [0, 1] Bernoulli data may stray through rounding.
-BERNOULLI_TOLERANCE = 1e-6
 
 
-class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
+
+class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
+              CallbackSupportMixin, BaseEstimator):
     """Parameters, validation, training and inference shared by the VAE estimators.
 
     Not for direct use: see :class:`skvae.VAETransformer`.
     """
+
+    _lazy_dask = True  # dask arrays train and score on their blocks
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -180,19 +171,6 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
 
     # -- validation ----------------------------------------------------------
 
-    def _hidden_sizes(self, name="hidden_layer_sizes"):
-        value = getattr(self, name)
-        if isinstance(value, str) and value == "auto":  # the encoder's, from the width
-            return auto_hidden_layer_sizes(self.n_features_in_)
-        sizes = np.atleast_1d(value)
-        if sizes.ndim != 1 or (sizes.size and (
-                not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1))):
-            raise ValueError(
-                f"{name} must be a positive int or a sequence of positive ints, "
-                f"got {value!r}."
-            )
-        return tuple(int(s) for s in sizes)
-
     def _architecture(self):
         """What warm_start and partial_fit must find unchanged."""
         prior = None
@@ -205,38 +183,6 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
         decoder = (self.decoder, self.window if self.decoder != "mlp" else None)
         return (self.n_components, self._hidden_sizes(), self.activation,
                 self.likelihood, prior, decoder)
-
-    def _validate_X(self, X, *, reset, y="no_validation"):
-        """Check X (and y, if given) like scikit-learn does, plus the likelihood's
-        support. Returns X, or (X, y) when y is given."""
-        if is_dask(X) and isinstance(y, str):  # checked lazily, per block
-            from . import _dask
-            return _dask.validate(self, X, reset=reset)
-        check_not_array_api(X)
-        try:
-            out = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32])
-        except ValueError as error:
-            if "could not convert" not in str(error):
-                raise
-            raise ValueError(
-                f"X must be numeric: {error}. Encode text or categorical columns "
-                "first, e.g. with OneHotEncoder."
-            ) from error
-        self._check_likelihood_support(out if isinstance(y, str) else out[0])
-        return out
-
-    _check_sample_weight = staticmethod(check_sample_weight)
-
-    def _check_likelihood_support(self, X):
-        if self.likelihood == "bernoulli":
-            # Tolerate rounding, e.g. MinMaxScaler giving 1 + 1e-16.
-            low, high = X.min(), X.max()
-            if low < -BERNOULLI_TOLERANCE or high > 1 + BERNOULLI_TOLERANCE:
-                raise ValueError(
-                    "likelihood='bernoulli' needs X in [0, 1], got values in "
-                    f"[{float(low)!r}, {float(high)!r}]. Scale X (e.g. with "
-                    "MinMaxScaler, clipping new data) or use likelihood='gaussian'."
-                )
 
     def _check_codes(self, Z):
         """Codes for decoding: ``n_components`` columns of floats."""
@@ -386,167 +332,3 @@ class BaseVAE(PersistenceMixin, CallbackSupportMixin, BaseEstimator):
         if history.validation_scores:
             self.validation_scores_ = list(history.validation_scores)
             self.best_validation_score_ = history.best_validation_score
-
-    # -- inference, in chunks of bounded memory ------------------------------
-
-    def _map_rows(self, function, X, n_draws=1, n_columns=None, condition=None):
-        """Apply ``function`` to X in row chunks of bounded scratch memory.
-
-        ``function`` maps a chunk (cast to the network's dtype), and the same
-        rows of ``condition`` if given, to an array of one value (or
-        ``n_columns`` values) per row; the result is returned in X's dtype
-        (a lazy dask array, mapped over the blocks, when X is one).
-        """
-        if is_dask(X):
-            from . import _dask
-            return _dask.map_rows(self, function, X, n_draws, n_columns, condition)
-        check_is_fitted(self)
-        net = self._network
-        width = n_draws * (2 * net.n_features + 4 * sum(net.encoder.sizes[1:-1])
-                           + 4 * net.n_components)
-        budget = min(get_config()["working_memory"], INFERENCE_CHUNK_MIB)
-        chunk = chunk_n_rows(width * net.dtype.itemsize, X.shape[0], budget)
-        shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
-        out = np.empty(shape, dtype=X.dtype)
-        # A density of a row far from the data can fall below the most negative
-        # float (and an error above the largest): report those bounds, never
-        # -inf or inf.
-        finfo = np.finfo(X.dtype)
-        with (np.errstate(over="ignore"),
-              reported_chunks(self, gen_batches(X.shape[0], chunk)) as batches):
-            for rows in batches:
-                chunk_args = [self._as_network_dtype(X[rows])]
-                if condition is not None:
-                    chunk_args.append(self._as_network_dtype(condition[rows]))
-                out[rows] = np.clip(function(*chunk_args), finfo.min, finfo.max)
-        return out
-
-    def _transform(self, X, return_std=False):
-        net, k = self._network, self.n_components
-        if not return_std:
-            return self._map_rows(lambda x: net.encode(x)[0], X, n_columns=k)
-        both = self._map_rows(lambda x: np.hstack(net.encode(x)), X, n_columns=2 * k)
-        # copy(), not np.ascontiguousarray, which would compute a dask array.
-        return both[:, :k].copy(), np.exp(0.5 * both[:, k:])
-
-    def _score_samples(self, X, condition=None):
-        # The true ELBO (beta = 1) whatever the training beta: a lower bound on
-        # log p(x), comparable across models, so GridSearchCV can tune beta.
-        noise = self._score_noise
-
-        def elbo(x, c=None):
-            return self._network.elbo(x, noise, C=c)
-
-        return self._map_rows(elbo, X, n_draws=noise.shape[0], condition=condition)
-
-    def _log_likelihood(self, X, n_samples, random_state):
-        # The same n_samples noise vectors for every row: each row still gets
-        # an unbiased importance-weighted estimate, and a subset of rows gets
-        # exactly those rows of the full result.
-        check_is_fitted(self)
-        seed = self._log_likelihood_seed if random_state is None else random_state
-        rng = check_random_state(seed)
-        noise = rng.standard_normal((n_samples, 1, self._network.noise_dims))
-        noise = noise.astype(self._network.dtype)
-        return self._map_rows(lambda x: self._network.log_likelihood(x, noise), X,
-                              n_draws=n_samples)
-
-    def _reconstruction_error(self, X):
-        return self._map_rows(self._network.reconstruction_error, X)
-
-    def _sample_latent(self, n_samples, random_state):
-        rng = check_random_state(random_state)
-        eps = rng.standard_normal((n_samples, self._network.noise_dims))
-        return self._network.sample_prior(eps.astype(self._network.dtype))
-
-    @validate_params(
-        {"n_samples": [Interval(Integral, 1, None, closed="left")],
-         "random_state": ["random_state"]},
-        prefer_skip_nested_validation=True,
-    )
-    def sample_latent(self, n_samples=1, random_state=None):
-        """Draw codes z from the model's prior p(z).
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of codes to draw.
-
-        random_state : int, RandomState instance or None, default=None
-            Seeds the draws; None uses NumPy's global random state, as
-            :meth:`sample` does.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            Codes drawn from N(0, I), or from the learned prior when
-            ``prior="flow"`` or ``"hierarchical"`` (z drawn given a top-level
-            code drawn from N(0, I)), in the fit dtype.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skvae import VAETransformer
-        >>> X = np.random.default_rng(0).normal(size=(50, 4))
-        >>> vae = VAETransformer(n_components=2, max_iter=5, random_state=0).fit(X)
-        >>> vae.sample_latent(3, random_state=0).shape
-        (3, 2)
-        """
-        check_is_fitted(self)
-        return self._sample_latent(n_samples, random_state)
-
-
-class LatentTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
-    """The public methods of the VAE estimators that encode and decode."""
-
-    # return_std is an option of transform, not metadata to route.
-    __metadata_request__transform = {"return_std": metadata_routing.UNUSED}
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    def transform(self, X, return_std=False):
-        """Encode X: the mean of the posterior q(z|x) of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
-
-        return_std : bool, default=False
-            Also return the posterior standard deviations, the uncertainty of
-            each code.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            Posterior means, in X's dtype.
-
-        Z_std : ndarray of shape (n_samples, n_components)
-            Posterior standard deviations; only when ``return_std`` is True.
-        """
-        check_is_fitted(self)
-        return self._transform(self._validate_X(X, reset=False), return_std)
-
-    def score(self, X, y=None):
-        """Mean ELBO of X, in nats per sample (higher is better).
-
-        Lets :class:`~sklearn.model_selection.GridSearchCV` select models
-        without labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-            Mean of :meth:`score_samples`.
-        """
-        return finite_mean(self.score_samples(X))

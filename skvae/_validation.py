@@ -11,7 +11,10 @@
 
 import numpy as np
 from sklearn import get_config
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+# How far outside [0, 1] Bernoulli data may stray through rounding.
+BERNOULLI_TOLERANCE = 1e-6
 
 
 def check_sample_weight(sample_weight, X):
@@ -49,3 +52,65 @@ def check_not_array_api(X, name="X"):
         f"(e.g. np.asarray({name}), after moving it to the CPU), or turn "
         "array_api_dispatch off."
     )
+
+
+class ValidationMixin:
+    """Input checks of the estimators: X (and y), the likelihood's support,
+    hidden layer sizes and sample weights.
+
+    ``_lazy_dask`` says whether a dask array is validated lazily, block by
+    block (the VAE estimators, which train and score on the blocks), or
+    loaded into memory like any array-like.
+    """
+
+    _lazy_dask = False
+    _check_sample_weight = staticmethod(check_sample_weight)
+
+    def _hidden_sizes(self, name="hidden_layer_sizes"):
+        value = getattr(self, name)
+        if isinstance(value, str) and value == "auto":  # from the input's width
+            from ._training import auto_hidden_layer_sizes
+
+            return auto_hidden_layer_sizes(self.n_features_in_)
+        sizes = np.atleast_1d(value)
+        if sizes.ndim != 1 or (sizes.size and (
+                not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1))):
+            raise ValueError(
+                f"{name} must be a positive int or a sequence of positive ints, "
+                f"got {value!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _validate_X(self, X, *, reset, y="no_validation"):
+        """Check X (and y, if given) like scikit-learn does, plus the likelihood's
+        support. Returns X, or (X, y) when y is given."""
+        if self._lazy_dask and isinstance(y, str):
+            from ._dask import is_dask
+
+            if is_dask(X):  # checked lazily, per block
+                from . import _dask
+
+                return _dask.validate(self, X, reset=reset)
+        check_not_array_api(X)
+        try:
+            out = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32])
+        except ValueError as error:
+            if "could not convert" not in str(error):
+                raise
+            raise ValueError(
+                f"X must be numeric: {error}. Encode text or categorical columns "
+                "first, e.g. with OneHotEncoder."
+            ) from error
+        self._check_likelihood_support(out if isinstance(y, str) else out[0])
+        return out
+
+    def _check_likelihood_support(self, X):
+        if self.likelihood == "bernoulli":
+            # Tolerate rounding, e.g. MinMaxScaler giving 1 + 1e-16.
+            low, high = X.min(), X.max()
+            if low < -BERNOULLI_TOLERANCE or high > 1 + BERNOULLI_TOLERANCE:
+                raise ValueError(
+                    "likelihood='bernoulli' needs X in [0, 1], got values in "
+                    f"[{float(low)!r}, {float(high)!r}]. Scale X (e.g. with "
+                    "MinMaxScaler, clipping new data) or use likelihood='gaussian'."
+                )

@@ -7,9 +7,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import BaseVAE, LatentTransformerMixin
+from ._base import BaseVAE
 from ._callbacks import fit_task
 from ._docs import document_parameters
+from ._mixins import LatentTransformerMixin
 from ._utils import check_n_samples, finite_mean, transactional
 
 

@@ -1,11 +1,9 @@
 """VQVAETransformer: a vector-quantized autoencoder as a scikit-learn transformer."""
 
-import copy
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -14,41 +12,19 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state, gen_batches
-from sklearn.utils._chunking import get_chunk_n_rows
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from sklearn.utils.validation import check_is_fitted
 
-from ._activations import ACTIVATIONS
-from ._callbacks import (
-    FIT_TASK_FRAMES,
-    CallbackSupportMixin,
-    fit_task,
-    iteration_tasks,
-    reported_chunks,
-    snapshot_network,
-)
-from ._persistence import PersistenceMixin, load_vq_network, vq_network_state
-from ._quantizer import perplexity
-from ._solvers import Adam, History, run_adam
+from ._callbacks import FIT_TASK_FRAMES, CallbackSupportMixin, fit_task
+from ._persistence import PersistenceMixin
 from ._utils import finite_mean, transactional
-from ._validation import check_not_array_api, check_sample_weight
-from ._vqnetwork import VQNetwork
-
-# How far outside [0, 1] Bernoulli data may stray through rounding.
-BERNOULLI_TOLERANCE = 1e-6
-
-# Scratch memory per inference chunk, in MiB (scikit-learn's working_memory
-# when smaller), as in the VAE estimators.
-INFERENCE_CHUNK_MIB = 32
+from ._validation import ValidationMixin, check_sample_weight
+from ._vqfit import VQFitMixin
 
 
-class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
-                       ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                       BaseEstimator):
+class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
+                       CallbackSupportMixin, ClassNamePrefixFeaturesOutMixin,
+                       TransformerMixin, BaseEstimator):
     """Vector-quantized autoencoder (VQ-VAE): a learned discrete code per sample.
 
     An encoder network maps each sample x to ``n_groups`` vectors of
@@ -223,30 +199,6 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
     True
     """
 
-    _parameter_constraints: dict = {
-        "n_groups": [Interval(Integral, 1, None, closed="left")],
-        "n_codes": [Interval(Integral, 1, None, closed="left")],
-        "code_dim": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": [
-            "array-like", Interval(Integral, 1, None, closed="left")
-        ],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
-        "variance_floor": [Interval(Real, 0, None, closed="neither")],
-        "commitment_cost": [Interval(Real, 0, None, closed="left")],
-        "decay": [Interval(Real, 0, 1, closed="left")],
-        "dead_code_threshold": [Interval(Real, 0, 1, closed="left")],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [
-            StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")
-        ],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
-
     def __init__(
         self,
         n_groups=4,
@@ -290,69 +242,6 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-    # -- validation ----------------------------------------------------------
-
-    def _hidden_sizes(self):
-        sizes = np.atleast_1d(self.hidden_layer_sizes)
-        if sizes.ndim != 1 or (sizes.size and (
-                not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1))):
-            raise ValueError(
-                "hidden_layer_sizes must be a positive int or a sequence of "
-                f"positive ints, got {self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(s) for s in sizes)
-
-    def _architecture(self):
-        """What partial_fit must find unchanged."""
-        return (self.n_groups, self.n_codes, self.code_dim, self._hidden_sizes(),
-                self.activation, self.likelihood)
-
-    def _validate_X(self, X, *, reset):
-        """Check X like scikit-learn does, plus the likelihood's support."""
-        check_not_array_api(X)
-        try:
-            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        except ValueError as error:
-            if "could not convert" not in str(error):
-                raise
-            raise ValueError(
-                f"X must be numeric: {error}. Encode text or categorical columns "
-                "first, e.g. with OneHotEncoder."
-            ) from error
-        if self.likelihood == "bernoulli":
-            # Tolerate rounding, e.g. MinMaxScaler giving 1 + 1e-16.
-            low, high = X.min(), X.max()
-            if low < -BERNOULLI_TOLERANCE or high > 1 + BERNOULLI_TOLERANCE:
-                raise ValueError(
-                    "likelihood='bernoulli' needs X in [0, 1], got values in "
-                    f"[{float(low)!r}, {float(high)!r}]. Scale X (e.g. with "
-                    "MinMaxScaler, clipping new data) or use likelihood='gaussian'."
-                )
-        return X
-
-    def _validate_codes(self, codes):
-        codes = check_array(codes, dtype=None)
-        if not np.issubdtype(codes.dtype, np.integer):
-            if not (np.issubdtype(codes.dtype, np.floating)
-                    and np.array_equal(codes, np.round(codes))):
-                raise ValueError(
-                    f"codes must be integers, got dtype {codes.dtype}. Pass the "
-                    "output of encode."
-                )
-        if codes.shape[1] != self.n_groups:
-            raise ValueError(
-                f"decode takes codes with n_groups={self.n_groups} columns, got "
-                f"{codes.shape[1]}. Pass the output of encode."
-            )
-        if codes.min() < 0 or codes.max() >= self.n_codes:
-            raise ValueError(
-                f"codes must be in [0, n_codes={self.n_codes}), got values in "
-                f"[{codes.min()}, {codes.max()}]."
-            )
-        return codes.astype(np.intp)
-
-    # -- fitting -------------------------------------------------------------
 
     @transactional
     @_fit_context(prefer_skip_nested_validation=True)
@@ -423,160 +312,9 @@ class VQVAETransformer(PersistenceMixin, CallbackSupportMixin,
         self : VQVAETransformer
             The updated estimator.
         """
-        first = not hasattr(self, "_network")
-        X = self._validate_X(X, reset=first)
-        sample_weight = check_sample_weight(sample_weight, X)
-        if first:
-            self._initialize(X, sample_weight)
-        else:
-            self._check_same_architecture()
-            X = X.astype(self._network.dtype, copy=False)
-            if sample_weight is not None:
-                sample_weight = sample_weight.astype(X.dtype, copy=False)
+        X, sample_weight = self._start_partial_fit(X, sample_weight)
         self._train(X, incremental=True, y=y, sample_weight=sample_weight)
         return self
-
-    def _initialize(self, X, sample_weight=None):
-        random_state = check_random_state(self.random_state)
-        self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        # What builds the network, kept as plain data for persistence.
-        self._network_spec = dict(
-            n_features=X.shape[1], n_groups=self.n_groups, n_codes=self.n_codes,
-            code_dim=self.code_dim, hidden_layer_sizes=self._hidden_sizes(),
-            activation=self.activation, likelihood=self.likelihood,
-            dtype=X.dtype.name)
-        self._network = VQNetwork(**self._network_spec)
-        self._network.initialize(X, self._rng, self.variance_floor, sample_weight)
-        self._fitted_architecture = self._architecture()
-        self._history = History()
-        self._optimizer = Adam(self._network.params.size, X.dtype,
-                               self.learning_rate_init)
-        self._n_features_out = self.n_groups * self.code_dim
-        self.code_counts_ = np.zeros((self.n_groups, self.n_codes), dtype=np.int64)
-
-    def _network_state(self, network):
-        return vq_network_state(network, self._network_spec)
-
-    def _load_network(self, state):
-        return load_vq_network(state)
-
-    def _check_same_architecture(self):
-        now, then = self._architecture(), self._fitted_architecture
-        if now != then:
-            raise ValueError(
-                "partial_fit continues training the fitted network, so "
-                "n_groups, n_codes, code_dim, hidden_layer_sizes, activation "
-                f"and likelihood must stay as they were: fitted with {then}, "
-                f"now {now}. Call fit to train a new network."
-            )
-
-    def _train(self, X, incremental, y=None, sample_weight=None):
-        """Epochs of Adam with codebook updates; then count the codes of X.
-
-        ``y`` is what ``fit`` was given, for callbacks. The weights travel
-        with the rows as a last column, so that shuffling keeps them paired.
-        """
-        net, rng = self._network, self._rng
-        n = X.shape[0]
-        batch_size = min(200, n) if self.batch_size == "auto" else self.batch_size
-        if batch_size > n:
-            warnings.warn(
-                f"batch_size={batch_size} is larger than the {n} training "
-                "samples; using all of them in each batch.",
-                stacklevel=4,
-            )
-            batch_size = n
-
-        weighted = sample_weight is not None
-        data = np.hstack([X, sample_weight[:, None]]) if weighted else X
-
-        def loss_and_grad(batch):
-            return net.training_step(
-                batch[:, :-1] if weighted else batch, rng,
-                commitment_cost=self.commitment_cost, decay=self.decay,
-                dead_code_threshold=self.dead_code_threshold,
-                sample_weight=batch[:, -1] if weighted else None)
-
-        if self._optimizer is None:  # discarded: start Adam afresh
-            self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
-        max_iter = 1 if incremental else self.max_iter
-        self._history.stop_requested = False
-        try:
-            with iteration_tasks(
-                    self, "epoch", X, y, sample_weight,
-                    lambda params: self._fitted_attributes(params, X, sample_weight)
-            ) as on_iteration:
-                return run_adam(
-                    loss_and_grad, net.params, net.grad, self._optimizer,
-                    self._history, data, batch_size=batch_size, max_iter=max_iter,
-                    tol=self.tol, n_iter_no_change=self.n_iter_no_change, rng=rng,
-                    verbose=self.verbose, on_iteration=on_iteration,
-                    batch_weight=(lambda batch: float(np.sum(batch[:, -1])))
-                    if weighted else None,
-                )
-        finally:
-            # Also after a diverged epoch: run_adam has put back the
-            # parameters of its start, codebook included.
-            history = self._history
-            self.n_iter_ = history.n_iter
-            self.loss_curve_ = list(history.loss_curve)
-            self.best_loss_ = history.best_loss
-            counts = self._count_codes(X, sample_weight)
-            if incremental:
-                counts = counts + self.code_counts_
-            self.code_counts_ = counts
-            self.perplexity_ = perplexity(counts)
-            self.code_probabilities_ = (counts + 1) / (
-                counts.sum(axis=1, keepdims=True) + self.n_codes)
-
-    def _fitted_attributes(self, params, X, sample_weight=None):
-        """What makes a copy of this estimator the model with ``params``:
-        the network, and the code statistics of X under it."""
-        fitted = copy.copy(self)
-        fitted._network = snapshot_network(self._network, params)
-        counts = fitted._count_codes(X, sample_weight)
-        return {"_network": fitted._network, "code_counts_": counts,
-                "perplexity_": perplexity(counts),
-                "code_probabilities_": (counts + 1) / (
-                    counts.sum(axis=1, keepdims=True) + self.n_codes)}
-
-    def _count_codes(self, X, sample_weight=None):
-        """Rows of X per code (int64), or their total weight (float64)."""
-        codes = self._map_rows(self._network.encode_codes, X, self.n_groups,
-                               dtype=np.intp)
-        dtype = np.int64 if sample_weight is None else np.float64
-        counts = np.zeros((self.n_groups, self.n_codes), dtype=dtype)
-        for group in range(self.n_groups):
-            counts[group] = np.bincount(codes[:, group], weights=sample_weight,
-                                        minlength=self.n_codes)
-        return counts
-
-    # -- inference, in chunks of bounded memory ------------------------------
-
-    def _map_rows(self, function, X, n_columns=None, dtype=None):
-        """Apply ``function`` to X in row chunks of bounded scratch memory.
-
-        ``function`` maps a chunk (cast to the network's dtype) to one value
-        or ``n_columns`` values per row; the result has ``dtype``, or X's.
-        """
-        net = self._network
-        q = net.quantizer
-        width = (2 * net.n_features + 4 * sum(net.hidden_layer_sizes)
-                 + 2 * q.n_groups * q.n_codes * (q.code_dim + 1))
-        budget = min(get_config()["working_memory"], INFERENCE_CHUNK_MIB)
-        chunk = get_chunk_n_rows(row_bytes=width * net.dtype.itemsize,
-                                 max_n_rows=X.shape[0], working_memory=budget)
-        shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
-        out = np.empty(shape, dtype=X.dtype if dtype is None else dtype)
-        with reported_chunks(self, gen_batches(X.shape[0], chunk)) as batches:
-            for rows in batches:
-                out[rows] = function(X[rows].astype(net.dtype, copy=False))
-        return out
-
-    def _log_prior(self, codes):
-        """log of the codes' prior probability, summed over the groups."""
-        log_p = np.log(self.code_probabilities_)
-        return log_p[np.arange(self.n_groups), codes].sum(axis=1)
 
     # -- codes ---------------------------------------------------------------
 
