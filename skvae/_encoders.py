@@ -5,41 +5,51 @@ k columns) and, through a smooth bound, the log-variance ``log_var`` (last k).
 Codes are drawn by the reparameterization z = mu + exp(log_var / 2) * eps, so
 gradients reach the network through ``mu`` and ``log_var``.
 
-The log-variance is the raw output r softly clipped to LOG_VAR_RANGE = (lo, hi):
-
-    log_var = lo + softplus(r - lo) - softplus(r - hi),
-
-the identity to within 5e-5 for r well inside the range, so that exp cannot
-overflow and the posterior standard deviation stays finite and positive
-(between exp(lo / 2) and exp(hi / 2), in the standardized units the network
-works in) for any input. Its derivative is sigmoid(r - lo) - sigmoid(r - hi).
+The log-variance is the raw output r, bounded smoothly to LOG_VAR_RANGE =
+(lo, hi): exactly r between the knees lo + TAIL and hi - TAIL, and beyond a
+knee c the tail c + TAIL * tanh((r - c) / TAIL), which meets r with the same
+value and slope and tends to lo or hi. exp cannot overflow, and the
+posterior standard deviation stays finite and positive (between exp(lo / 2)
+and exp(hi / 2), in the standardized units the network works in) for any
+input. Training rarely reaches a tail: then the bound costs two reductions.
 """
 
-from scipy.special import expit
+import numpy as np
 
 from . import _mlp as mlp
-from ._activations import inplace_softplus
 from ._layout import Part
 
 LOG_VAR_RANGE = (-20.0, 10.0)
+TAIL = 5.0
+
+
+def _tails(raw):
+    """Masks of the entries beyond the lower and upper knees, or None."""
+    lo, hi = LOG_VAR_RANGE
+    if raw.min() >= lo + TAIL and raw.max() <= hi - TAIL:
+        return None
+    return raw < lo + TAIL, raw > hi - TAIL
 
 
 def soft_clip_log_var(raw):
-    """lo + softplus(raw - lo) - softplus(raw - hi), in raw's dtype."""
-    lo, hi = LOG_VAR_RANGE
-    low = raw - lo
-    inplace_softplus(low)
-    high = raw - hi
-    inplace_softplus(high)
-    low -= high
-    low += lo
-    return low
+    """The log-variance from the raw output: r between the knees, tanh tails."""
+    out = raw.copy()
+    tails = _tails(raw)
+    if tails is not None:
+        for mask, knee in zip(tails, (LOG_VAR_RANGE[0] + TAIL, LOG_VAR_RANGE[1] - TAIL),
+                              strict=True):
+            out[mask] = knee + TAIL * np.tanh((raw[mask] - knee) / TAIL)
+    return out
 
 
-def soft_clip_log_var_derivative(raw):
-    """d log_var / d raw = sigmoid(raw - lo) - sigmoid(raw - hi)."""
-    lo, hi = LOG_VAR_RANGE
-    return expit(raw - lo) - expit(raw - hi)
+def soft_clip_log_var_backward(raw, d_log_var):
+    """d loss / d raw from d loss / d log_var, in place: 1 - tanh^2 in the tails."""
+    tails = _tails(raw)
+    if tails is not None:
+        for mask, knee in zip(tails, (LOG_VAR_RANGE[0] + TAIL, LOG_VAR_RANGE[1] - TAIL),
+                              strict=True):
+            d_log_var[mask] *= 1 - np.tanh((raw[mask] - knee) / TAIL) ** 2
+    return d_log_var
 
 
 class GaussianEncoder(Part):
@@ -101,6 +111,6 @@ class GaussianEncoder(Part):
         networks); else None.
         """
         k = self.n_components
-        d_heads[:, k:] *= soft_clip_log_var_derivative(outputs[-1][:, k:])
+        soft_clip_log_var_backward(outputs[-1][:, k:], d_heads[:, k:])
         return mlp.backward(self.W, outputs, d_heads, self.activation, self._grad_W,
                             self._grad_b, input_grad=input_grad)

@@ -19,7 +19,7 @@ INPUT_BOUND = 1e4
 
 def bounded(X):
     """X clipped to [-INPUT_BOUND, INPUT_BOUND] (a copy only where needed)."""
-    if np.all(np.abs(X) <= INPUT_BOUND):
+    if X.min() >= -INPUT_BOUND and X.max() <= INPUT_BOUND:
         return X
     return np.clip(X, -INPUT_BOUND, INPUT_BOUND)
 

@@ -75,7 +75,11 @@ def test_gradients_match_finite_differences(likelihood, activation, top_hidden,
     loss = loss_function(net, X, rng, objective)
     loss()
     analytic = net.grad.copy()
-    assert relative_error(analytic, numerical_gradient(loss, net.params)) < 1e-6
+    # A relu unit of the top encoder sits within 1e-6 of its kink in the
+    # (4, 3) network: differences that straddle it are off there, so relu
+    # networks use a smaller step (float64 keeps it accurate to ~1e-8).
+    step = 1e-7 if activation == "relu" else 1e-6
+    assert relative_error(analytic, numerical_gradient(loss, net.params, step)) < 1e-6
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
