@@ -219,6 +219,9 @@ class VQFitMixin:
 
         ``function`` maps a chunk (cast to the network's dtype) to one value
         or ``n_columns`` values per row; the result has ``dtype``, or X's.
+        Floating results are reported within the dtype's finite range: a row
+        so far from the data that its density underflows the dtype, or whose
+        arithmetic overflows, scores the most negative finite value.
         """
         net = self._network
         q = net.quantizer
@@ -228,9 +231,16 @@ class VQFitMixin:
         chunk = chunk_n_rows(width * net.dtype.itemsize, X.shape[0], budget)
         shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
         out = np.empty(shape, dtype=X.dtype if dtype is None else dtype)
-        with reported_chunks(self, gen_batches(X.shape[0], chunk)) as batches:
+        floating = np.issubdtype(out.dtype, np.floating)
+        with (reported_chunks(self, gen_batches(X.shape[0], chunk)) as batches,
+              np.errstate(over="ignore", invalid="ignore")):
             for rows in batches:
-                out[rows] = function(X[rows].astype(net.dtype, copy=False))
+                values = function(X[rows].astype(net.dtype, copy=False))
+                if floating:
+                    finfo = np.finfo(out.dtype)
+                    values = np.nan_to_num(values, nan=finfo.min, posinf=finfo.max,
+                                           neginf=finfo.min)
+                out[rows] = values
         return out
 
     def _log_prior(self, codes):

@@ -1,6 +1,7 @@
 """The training drivers: the L-BFGS stopping rule under common random numbers."""
 
 import numpy as np
+import pytest
 from scipy.optimize import rosen, rosen_der
 
 from skvae._solvers import History
@@ -51,3 +52,66 @@ def test_lbfgs_does_not_stop_on_noise_between_rounds():
     assert history.n_iter > 2 * LBFGS_ROUND
     np.testing.assert_allclose(net.params, 1.0, atol=1e-3)
 
+
+
+def test_auto_rules_pick_what_they_document():
+    from skvae._training import (
+        auto_hidden_layer_sizes,
+        resolve_early_stopping,
+        resolve_learning_rate,
+        resolve_solver,
+    )
+
+    assert resolve_solver("auto", 99) == "lbfgs"
+    assert resolve_solver("auto", 100) == "adam"
+    assert resolve_solver("auto", 10, incremental=True) == "adam"
+    assert resolve_solver("lbfgs", 10**6) == "lbfgs"
+    assert [auto_hidden_layer_sizes(d) for d in (4, 64, 200, 784)] == [
+        (64,), (128,), (400,), (512,)]
+    assert resolve_learning_rate("auto", (512,)) == pytest.approx(2e-3)
+    assert resolve_learning_rate("auto", (128,)) == pytest.approx(2e-3 * 2**0.5)
+    assert resolve_learning_rate(0.01, (128,)) == 0.01
+    assert resolve_early_stopping("auto", "adam", 100, 0.1)
+    assert not resolve_early_stopping("auto", "adam", 90, 0.1)  # 9 validation rows
+    assert not resolve_early_stopping("auto", "lbfgs", 10**6, 0.1)
+
+
+def test_defaults_resolve_from_the_data():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skvae import VAETransformer
+
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        small = VAETransformer(max_iter=3, random_state=0).fit(rng.random((50, 4)))
+        large = VAETransformer(max_iter=3, random_state=0).fit(rng.random((150, 64)))
+    assert (small.solver_, small.hidden_layer_sizes_) == ("lbfgs", (64,))
+    assert (large.solver_, large.hidden_layer_sizes_) == ("adam", (128,))
+    assert len(large.validation_scores_) == large.n_iter_  # early stopping is on
+    assert not hasattr(small, "validation_scores_")
+
+
+def test_early_stopping_restores_the_best_parameters():
+    from skvae._solvers import Adam, History, run_adam
+
+    # Every step moves the parameter by the same amount; the validation
+    # score peaks when it passes 0.5, then falls: training ends where it
+    # peaked, not where it stopped.
+    params, grad = np.zeros(1), np.full(1, -1.0)
+    seen = []
+
+    def validation_score():
+        seen.append((float(params[0]), -abs(float(params[0]) - 0.5)))
+        return seen[-1][1]
+
+    history = History()
+    run_adam(lambda batch: 1.0, params, grad, Adam(1, np.float64, 0.05), history,
+             np.zeros((4, 1)), batch_size=4, max_iter=100, tol=0.0,
+             n_iter_no_change=3, rng=np.random.default_rng(0),
+             validation_score=validation_score)
+    best_param, best_score = max(seen, key=lambda item: item[1])
+    assert history.n_iter < 100 and seen[-1][1] < best_score
+    assert params[0] == best_param

@@ -295,3 +295,23 @@ def test_invalid_parameters_are_refused_at_fit(small, params):
 def test_bad_sample_counts_are_refused(fitted, bad):
     with pytest.raises(ValueError, match="n_samples"):
         fitted.sample(bad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+def test_scores_are_finite_for_rows_far_from_the_data(dtype, likelihood):
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 5)).astype(dtype)
+    vq = quiet_fit(VQVAETransformer(2, 4, hidden_layer_sizes=(8,), max_iter=3,
+                                    likelihood=likelihood, random_state=0), X)
+    if likelihood == "bernoulli":
+        far = np.array([[0, 1, 0, 1, 0], [1, 1, 1, 1, 1]], dtype=dtype)
+    else:
+        big = np.finfo(dtype).max / 10
+        far = np.array([[1e30, 0, 0, 0, 0], [big, -big, big, -big, big]], dtype=dtype)
+    scores = vq.score_samples(far)
+    assert scores.dtype == dtype and np.all(np.isfinite(scores))
+    assert np.isfinite(vq.score(far))
+    assert np.all(np.isfinite(vq.transform(far)))
+    if likelihood == "gaussian":
+        assert np.all(scores < vq.score_samples(X).min())
