@@ -156,7 +156,7 @@ class VAENetwork:
         self.n_conditions = n_conditions
         self.n_features = decoder.n_features
         self.n_components = encoder.n_components
-        self.layout = Layout(encoder.shapes() + decoder.shapes() + prior.shapes())
+        self.layout = Layout([shape for part in self.parts for shape in part.shapes()])
         self.params = np.zeros(self.layout.size, dtype=self.dtype)
         self.grad = np.zeros(self.layout.size, dtype=self.dtype)
         self.scaler = DataScaler.identity(self.n_features)
