@@ -295,16 +295,7 @@ class BaseVAE(BaseEstimator):
         # One NumPy Generator for all noise and shuffling: fast draws straight
         # into float32 or float64 buffers.
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        settings = {
-            "n_flow_layers": self.n_flow_layers,
-            "flow_hidden_layer_sizes": self._hidden_sizes("flow_hidden_layer_sizes"),
-            "window": self.window,
-        }
-        self._network = build_network(
-            X.shape[1], self.n_components, self._hidden_sizes(), self.activation,
-            self.likelihood, X.dtype, prior=self.prior, decoder=self.decoder,
-            n_conditions=0 if condition is None else condition.shape[1],
-            settings=settings)
+        self._network = self._build_network(X, condition)
         self._fitted_architecture = self._architecture()
         self._network.initialize(X, self._rng, self.variance_floor)
         sobol = qmc.Sobol(self.n_components, scramble=True, seed=self._rng)
@@ -314,6 +305,19 @@ class BaseVAE(BaseEstimator):
         self._history = History()
         self._optimizer = None
         self._n_features_out = self.n_components
+
+    def _build_network(self, X, condition=None):
+        """The untrained network of the registered parts the parameters name."""
+        settings = {
+            "n_flow_layers": self.n_flow_layers,
+            "flow_hidden_layer_sizes": self._hidden_sizes("flow_hidden_layer_sizes"),
+            "window": self.window,
+        }
+        return build_network(
+            X.shape[1], self.n_components, self._hidden_sizes(), self.activation,
+            self.likelihood, X.dtype, prior=self.prior, decoder=self.decoder,
+            n_conditions=0 if condition is None else condition.shape[1],
+            settings=settings)
 
     def _check_same_architecture(self):
         now, then = self._architecture(), self._fitted_architecture

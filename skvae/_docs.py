@@ -14,6 +14,12 @@ import textwrap
 # name -> (type, description). Descriptions are plain numpydoc text.
 PARAMETERS = {
     "n_components": ("int", "Dimension of the latent code z."),
+    "classification_weight": ("float", """
+        Weight alpha of the classification loss on the labeled rows in
+        semi-supervised training (rows labeled -1 present): the loss adds
+        alpha times the mean over the labeled rows of -log q(y|x), i.e.
+        alpha * N / N_labeled per labeled row, the reference's scaling
+        (Kingma et al. 2014: 0.1 * N in their sum over rows)."""),
     "hidden_layer_sizes": ("int or tuple of int", """
         Sizes of the encoder's hidden layers; the decoder mirrors them in
         reverse. ``()`` gives a linear encoder and decoder."""),
