@@ -101,13 +101,13 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
 
     def __init__(
         self,
-        n_components=2,
+        n_components=16,
         *,
-        classification_weight=0.1,
-        hidden_layer_sizes=(64,),
+        classification_weight=10.0,
+        hidden_layer_sizes=(256,),
         activation="relu",
         likelihood="gaussian",
-        variance_floor=1e-3,
+        variance_floor=0.3,
         beta=1.0,
         kl_warmup=0,
         free_bits=0.0,
@@ -117,13 +117,13 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
         flow_hidden_layer_sizes=(32,),
         decoder="mlp",
         window=None,
-        solver="lbfgs",
+        solver="adam",
         alpha=1e-4,
-        batch_size="auto",
+        batch_size=100,
         learning_rate_init=1e-3,
-        max_iter=200,
+        max_iter=500,
         tol=1e-4,
-        n_iter_no_change=10,
+        n_iter_no_change=50,
         early_stopping=False,
         validation_fraction=0.1,
         random_state=None,
@@ -199,8 +199,18 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            The log-probability log q(y|x) of each class of ``classes_``.
+            The log-probability log q(y|x) of each class of ``classes_``:
+            the logarithm of :meth:`predict_proba`, and finite where a
+            probability underflows to 0.
         """
+        log_q = self._log_proba(X)
+        with np.errstate(divide="ignore"):
+            log_of_proba = np.log(np.exp(log_q))
+        # In float32, exp(log q) rounds to 1 for log q above about -6e-8: the
+        # log of what predict_proba returns is then 0, not log q.
+        return np.where(log_of_proba > -np.inf, log_of_proba, log_q)
+
+    def _log_proba(self, X):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         return self._map_rows(self._network.log_proba, X,
@@ -220,8 +230,7 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
             The probability q(y|x) of each class of ``classes_``; each row
             sums to 1.
         """
-        check_is_fitted(self)
-        return np.exp(self.predict_log_proba(X))
+        return np.exp(self._log_proba(X))
 
     def predict(self, X):
         """The most probable class of each row under q(y|x).
@@ -236,5 +245,5 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
         y : ndarray of shape (n_samples,)
             Predicted labels, from ``classes_``.
         """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
+        log_q = self._log_proba(X)
+        return self.classes_[np.argmax(log_q, axis=1)]
