@@ -16,10 +16,13 @@ PARAMETERS = {
     "n_components": ("int", "Dimension of the latent code z."),
     "classification_weight": ("float", """
         Weight alpha of the classification loss on the labeled rows in
-        semi-supervised training (rows labeled -1 present): the loss adds
-        alpha times the mean over the labeled rows of -log q(y|x), i.e.
-        alpha * N / N_labeled per labeled row, the reference's scaling
-        (Kingma et al. 2014: 0.1 * N in their sum over rows)."""),
+        semi-supervised training (some rows labeled -1): the loss adds alpha
+        times the mean over the labeled rows of -log q(y|x) to the mean
+        negative ELBO over all rows, i.e. alpha * N / N_labeled per labeled
+        row, the scaling of Kingma et al. (2014), whose reference value is
+        alpha = 0.1. On digits with 50 labels, 0.1 left the classifier at
+        0.29 test accuracy and 10 reached 0.91: with few labels, the
+        unlabeled rows' term otherwise decides what the classes are."""),
     "hidden_layer_sizes": ("int or tuple of int", """
         Sizes of the encoder's hidden layers; the decoder mirrors them in
         reverse. ``()`` gives a linear encoder and decoder."""),

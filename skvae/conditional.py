@@ -96,7 +96,7 @@ class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
         self,
         n_components=2,
         *,
-        classification_weight=0.1,
+        classification_weight=10.0,
         hidden_layer_sizes=(64,),
         activation="relu",
         likelihood="gaussian",

@@ -70,10 +70,12 @@ def test_conditional_vae_learns_from_partly_labeled_rows():
     np.testing.assert_allclose(cvae.class_prior_, [4 / 12, 4 / 12, 4 / 12])
     assert isinstance(cvae._network, SemiSupervisedNetwork)
     # The label weight is classification_weight * N / N_labeled.
-    assert cvae._network.label_weight == pytest.approx(0.1 * 60 / 12)
+    expected = cvae.classification_weight * 60 / 12
+    assert cvae._network.label_weight == pytest.approx(expected)
     X_new, y_new = cvae.sample(5, random_state=0)
     assert X_new.shape == (5, 4) and set(y_new) <= {0, 1, 2}
-    assert np.all(np.isfinite(cvae.score_samples(X))) and cvae.transform(X).shape == (60, 2)
+    assert np.all(np.isfinite(cvae.score_samples(X)))
+    assert cvae.transform(X).shape == (60, 2)
 
 
 def test_conditional_vae_on_fully_labeled_rows_trains_no_classifier():
@@ -110,5 +112,6 @@ def test_warm_start_on_partly_labeled_rows_updates_the_label_weight():
     cvae = fit(ConditionalVAE(warm_start=True, **SMALL), X,
                np.where(np.arange(len(y)) < 30, y, -1))
     fit(cvae, X, np.where(np.arange(len(y)) < 12, y, -1))
-    assert cvae._network.label_weight == pytest.approx(0.1 * 60 / 12)
+    expected = cvae.classification_weight * 60 / 12
+    assert cvae._network.label_weight == pytest.approx(expected)
     assert cvae.n_iter_ == 10
