@@ -81,7 +81,8 @@ def test_unlabeled_rows_change_the_classifier(digits):
     labeled = partial != -1
     with_unlabeled = fit(VAEClassifier(**SMALL), X, partial)
     labeled_only = fit(VAEClassifier(**SMALL), X[labeled], partial[labeled])
-    assert not np.allclose(with_unlabeled.predict_proba(X), labeled_only.predict_proba(X))
+    assert not np.allclose(with_unlabeled.predict_proba(X),
+                           labeled_only.predict_proba(X))
 
 
 def test_same_random_state_gives_identical_results(fitted, digits):
