@@ -21,6 +21,13 @@ from ._semisupervised import SemiSupervisedNetwork
 
 UNLABELED = -1
 
+# The Parameters entry of hidden_layer_sizes in the models that may train a
+# classifier (for skvae._docs.document_parameters).
+HIDDEN_LAYER_SIZES_DOC = ("int or tuple of int", """
+    Sizes of the encoder's hidden layers, and of the classifier's q(y|x)
+    when one is trained; the decoder mirrors them in reverse. ``()`` gives a
+    linear encoder, decoder and classifier.""")
+
 
 def split_labels(y):
     """The classes of the labeled rows, and each row's index into them.
@@ -37,7 +44,12 @@ def split_labels(y):
     indices : ndarray of shape (n_samples,)
         Index of each row's class in ``classes``, -1 for an unlabeled row.
     """
-    if y.dtype.kind in "USO" and any(isinstance(v, str) and v == "-1" for v in y):
+    if y.dtype.kind == "O":
+        string_minus_one = any(isinstance(v, str) and v == "-1" for v in y)
+    else:
+        string_minus_one = y.dtype.kind in "US" and np.any(
+            y == ("-1" if y.dtype.kind == "U" else b"-1"))
+    if string_minus_one:
         raise ValueError(
             "y holds the string '-1'. Unlabeled rows are marked by the integer "
             "-1, which an array of strings cannot hold (NumPy turns it into the "
@@ -111,8 +123,8 @@ class LabelsMixin:
             if semi_supervised:
                 self._set_labels(self._network, condition)
         self.classes_ = classes
-        self.class_prior_ = np.bincount(indices[labeled], minlength=len(classes))
-        self.class_prior_ = self.class_prior_ / np.count_nonzero(labeled)
+        counts = np.bincount(indices[labeled], minlength=len(classes))
+        self.class_prior_ = counts / np.count_nonzero(labeled)
         return self._fit(X, incremental=False, condition=condition)
 
     def _is_semi_supervised(self, condition):

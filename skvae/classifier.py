@@ -9,10 +9,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseVAE, transactional
 from ._docs import document_parameters
-from ._labels import LabelsMixin
+from ._labels import HIDDEN_LAYER_SIZES_DOC, LabelsMixin
 
 
-@document_parameters
+@document_parameters(overrides={"hidden_layer_sizes": HIDDEN_LAYER_SIZES_DOC})
 class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     """Semi-supervised classifier: model M2 of Kingma et al. (2014).
 
@@ -72,6 +72,17 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     sklearn.semi_supervised.SelfTrainingClassifier : Self-training around
         any probabilistic classifier.
 
+    Notes
+    -----
+    Each epoch decodes every unlabeled row once per class, so a fit costs
+    about ``n_classes`` times an epoch of :class:`VAETransformer`. The
+    defaults were chosen on digits with 50 and 100 labels (see the user
+    guide, which also compares the model with scikit-learn's
+    semi-supervised classifiers): Adam, the Gaussian likelihood with
+    ``variance_floor=0.3``, ``n_components=16``, hidden (256,) and
+    ``classification_weight=10``; test accuracy stopped improving after
+    about 100 epochs, while the ELBO went on rising.
+
     References
     ----------
     .. [1] D. P. Kingma, D. J. Rezende, S. Mohamed and M. Welling,
@@ -85,7 +96,7 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     >>> X, y = load_digits(return_X_y=True)
     >>> y_partial = np.full_like(y, -1)
     >>> y_partial[:200] = y[:200]           # 200 labeled rows, the rest -1
-    >>> clf = VAEClassifier(random_state=0).fit(X / 16, y_partial)
+    >>> clf = VAEClassifier(max_iter=20, random_state=0).fit(X / 16, y_partial)
     >>> clf.classes_
     array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     >>> clf.predict_proba(X[:2] / 16).shape
@@ -121,7 +132,7 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
         alpha=1e-4,
         batch_size=100,
         learning_rate_init=1e-3,
-        max_iter=500,
+        max_iter=100,
         tol=1e-4,
         n_iter_no_change=50,
         early_stopping=False,

@@ -10,10 +10,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseVAE, LatentTransformerMixin, finite_mean, transactional
 from ._docs import document_parameters
-from ._labels import LabelsMixin
+from ._labels import HIDDEN_LAYER_SIZES_DOC, LabelsMixin
 
 
-@document_parameters
+@document_parameters(overrides={"hidden_layer_sizes": HIDDEN_LAYER_SIZES_DOC})
 class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
     """Conditional variational autoencoder: encoder q(z|x), decoder p(x|z, y).
 
