@@ -4,6 +4,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -109,6 +110,10 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     }
 
     _always_classifies = True
+
+    # fit takes no sample weights, so score is not asked to route them
+    # (which would add a set_score_request method).
+    __metadata_request__score = {"sample_weight": metadata_routing.UNUSED}
 
     def __init__(
         self,
