@@ -1,6 +1,7 @@
 """skvae: variational autoencoders as scikit-learn estimators, in NumPy and SciPy."""
 
 from . import datasets, exceptions, plotting
+from .classifier import VAEClassifier
 from .conditional import ConditionalVAE
 from .outlier import VAEOutlierDetector
 from .transformer import VAETransformer
@@ -10,6 +11,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ConditionalVAE",
+    "VAEClassifier",
     "VAEOutlierDetector",
     "VAETransformer",
     "VQVAETransformer",

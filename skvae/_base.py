@@ -276,23 +276,10 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         # One NumPy Generator for all noise and shuffling: fast draws straight
         # into float32 or float64 buffers.
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        settings = {
-            "n_flow_layers": self.n_flow_layers,
-            "flow_hidden_layer_sizes": self._hidden_sizes("flow_hidden_layer_sizes"),
-            "n_top_components": self.n_top_components,
-            "top_hidden_layer_sizes": self._hidden_sizes("top_hidden_layer_sizes"),
-            "window": self.window,
-        }
         self.hidden_layer_sizes_ = self._hidden_sizes()
         # What builds the network, kept as plain data for persistence.
-        self._network_spec = dict(
-            n_features=X.shape[1], n_components=self.n_components,
-            hidden_layer_sizes=self.hidden_layer_sizes_, activation=self.activation,
-            likelihood=self.likelihood, dtype=X.dtype.name, prior=self.prior,
-            decoder=self.decoder,
-            n_conditions=0 if condition is None else condition.shape[1],
-            settings=settings)
-        self._network = build_network(**self._network_spec)
+        self._network_spec = self._make_network_spec(X, condition, sample_weight)
+        self._network = self._build_network(self._network_spec)
         self._fitted_architecture = self._architecture()
         self._network.initialize(X, self._rng, self.variance_floor, sample_weight)
         sobol = qmc.Sobol(self._network.noise_dims, scramble=True, seed=self._rng)
@@ -311,7 +298,29 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         return vae_network_state(network, self._network_spec)
 
     def _load_network(self, state):
-        return load_vae_network(state)
+        return load_vae_network(state, self._build_network)
+
+    def _make_network_spec(self, X, condition=None, sample_weight=None):
+        """The arguments of :func:`~skvae._objective.build_network` that the
+        parameters name, as plain data."""
+        settings = {
+            "n_flow_layers": self.n_flow_layers,
+            "flow_hidden_layer_sizes": self._hidden_sizes("flow_hidden_layer_sizes"),
+            "n_top_components": self.n_top_components,
+            "top_hidden_layer_sizes": self._hidden_sizes("top_hidden_layer_sizes"),
+            "window": self.window,
+        }
+        return dict(
+            n_features=X.shape[1], n_components=self.n_components,
+            hidden_layer_sizes=self.hidden_layer_sizes_, activation=self.activation,
+            likelihood=self.likelihood, dtype=X.dtype.name, prior=self.prior,
+            decoder=self.decoder,
+            n_conditions=0 if condition is None else condition.shape[1],
+            settings=settings)
+
+    def _build_network(self, spec):
+        """The untrained network of the registered parts ``spec`` names."""
+        return build_network(**spec)
 
     def _check_same_architecture(self):
         now, then = self._architecture(), self._fitted_architecture

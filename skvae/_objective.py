@@ -197,7 +197,7 @@ class VAENetwork:
         self.n_features = decoder.n_features
         self.n_components = encoder.n_components
         self.noise_dims = self.n_components + prior.noise_dims
-        self.layout = Layout(encoder.shapes() + decoder.shapes() + prior.shapes())
+        self.layout = Layout([shape for part in self.parts for shape in part.shapes()])
         self.params = np.zeros(self.layout.size, dtype=self.dtype)
         self.grad = np.zeros(self.layout.size, dtype=self.dtype)
         self.scaler = DataScaler.identity(self.n_features)

@@ -161,9 +161,10 @@ def vae_network_state(network, spec):
     }
 
 
-def load_vae_network(state):
-    """Build the network from its spec, then put back what fit learned."""
-    network = build_network(**state["spec"])
+def load_vae_network(state, build=None):
+    """Build the network from its spec (with ``build``, by default
+    :func:`~skvae._objective.build_network`), then put back what fit learned."""
+    network = (build or (lambda spec: build_network(**spec)))(state["spec"])
     network.params[...] = state["params"]
     network.scaler = DataScaler(state["scaler_shift"], state["scaler_scale"])
     if hasattr(network.decoder.head, "var_floor"):

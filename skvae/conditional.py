@@ -1,21 +1,23 @@
 """ConditionalVAE: a VAE whose decoder also sees the class, p(x | z, y)."""
 
+from numbers import Real
+
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseVAE
 from ._callbacks import fit_task
 from ._docs import document_parameters
+from ._labels import HIDDEN_LAYER_SIZES_DOC, LabelsMixin
 from ._mixins import LatentTransformerMixin
-from ._utils import check_n_samples, finite_mean, transactional
+from ._utils import finite_mean, transactional
 
 
-@document_parameters
-class ConditionalVAE(LatentTransformerMixin, BaseVAE):
+@document_parameters(overrides={"hidden_layer_sizes": HIDDEN_LAYER_SIZES_DOC})
+class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
     """Conditional variational autoencoder: encoder q(z|x), decoder p(x|z, y).
 
     The decoder sees the class y (one-hot) beside the code z, so the code is
@@ -24,6 +26,16 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
     the class to draw: encode one digit and decode it as another to transfer
     its style. Classes are learned in :meth:`fit`, as scikit-learn
     classifiers do (``classes_``).
+
+    Partly labeled data: rows whose label is -1 are unlabeled,
+    scikit-learn's convention for semi-supervised learning (as in
+    :class:`~sklearn.semi_supervised.LabelSpreading`); -1 is then no class.
+    With unlabeled rows the model is M2 of Kingma et al. (2014): a classifier
+    q(y|x) is trained beside the VAE, each unlabeled row contributes its ELBO
+    under every class weighted by q(y|x) plus the entropy of q(y|x), and each
+    labeled row adds ``classification_weight`` times its log q(y|x). On fully
+    labeled data no classifier is trained and ``classification_weight`` is
+    unused. :class:`VAEClassifier` is the same model as a classifier.
 
     Parameters
     ----------
@@ -38,10 +50,11 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         The encoder's hidden layer sizes (``"auto"`` made concrete).
 
     classes_ : ndarray of shape (n_classes,)
-        The class labels seen in :meth:`fit`.
+        The class labels seen in :meth:`fit`; never -1, which marks an
+        unlabeled row.
 
     class_prior_ : ndarray of shape (n_classes,)
-        Fraction of the training rows in each class (of their total
+        Fraction of the labeled training rows in each class (of their total
         ``sample_weight``, when given).
 
     n_iter_ : int
@@ -76,11 +89,14 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
     See Also
     --------
     VAETransformer : The unconditional model.
+    VAEClassifier : The same model on partly labeled data, as a classifier.
 
     References
     ----------
     .. [1] K. Sohn, H. Lee and X. Yan, "Learning Structured Output
        Representation using Deep Conditional Generative Models", NeurIPS 2015.
+    .. [2] D. P. Kingma, D. J. Rezende, S. Mohamed and M. Welling,
+       "Semi-Supervised Learning with Deep Generative Models", NeurIPS 2014.
 
     Examples
     --------
@@ -93,6 +109,76 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
     >>> cvae.inverse_transform(style, y=[8]).shape  # drawn as an 8
     (1, 64)
     """
+
+    _parameter_constraints: dict = {
+        **BaseVAE._parameter_constraints,
+        "classification_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        classification_weight=10.0,
+        hidden_layer_sizes="auto",
+        activation="relu",
+        likelihood="gaussian",
+        variance_floor=1e-3,
+        beta=1.0,
+        kl_warmup=0,
+        free_bits=0.0,
+        n_importance_samples=1,
+        prior="normal",
+        n_flow_layers=2,
+        flow_hidden_layer_sizes=(32,),
+        n_top_components=2,
+        top_hidden_layer_sizes=(32,),
+        decoder="mlp",
+        window=None,
+        solver="auto",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            likelihood=likelihood,
+            variance_floor=variance_floor,
+            beta=beta,
+            kl_warmup=kl_warmup,
+            free_bits=free_bits,
+            n_importance_samples=n_importance_samples,
+            prior=prior,
+            n_flow_layers=n_flow_layers,
+            flow_hidden_layer_sizes=flow_hidden_layer_sizes,
+            n_top_components=n_top_components,
+            top_hidden_layer_sizes=top_hidden_layer_sizes,
+            decoder=decoder,
+            window=window,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.classification_weight = classification_weight
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -111,7 +197,10 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
             Training data.
 
         y : array-like of shape (n_samples,)
-            Class of each row.
+            Class of each row, or -1 for an unlabeled row (scikit-learn's
+            convention). String labels work when every row is labeled; with
+            unlabeled rows pass an object array holding the integer -1 (an
+            array of strings turns -1 into the string '-1', which is refused).
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row in the training objective (a
@@ -125,58 +214,7 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         self : ConditionalVAE
             The fitted estimator.
         """
-        continues = self._continues()
-        X, y = self._validate_X(X, reset=not continues, y=y)
-        check_classification_targets(y)
-        classes, indices = np.unique(y, return_inverse=True)
-        if continues and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"warm_start continues training on the classes {self.classes_}, "
-                f"but y has {classes}. Set warm_start=False to train a new model."
-            )
-        sample_weight = self._check_sample_weight(sample_weight, X)
-        self.classes_ = classes
-        counts = np.bincount(indices, weights=sample_weight, minlength=len(classes))
-        self.class_prior_ = counts / counts.sum()
-        one_hot = np.eye(len(classes), dtype=X.dtype)[indices]
-        return self._fit(X, incremental=False, condition=one_hot, y=y,
-                         sample_weight=sample_weight)
-
-    def _one_hot(self, y, n_rows):
-        """One-hot rows for labels y: one label for every row, or one per row."""
-        if y is None:
-            raise ValueError(
-                f"y is required: the class of each of the {n_rows} rows, or one "
-                f"label for all of them, from classes_ = {self.classes_}."
-            )
-        y = np.asarray(y)
-        if y.ndim > 1 and not (y.ndim == 2 and y.shape[1] == 1):
-            raise ValueError(
-                f"y must be one label or a 1-D array of {n_rows} labels, got an "
-                f"array of shape {y.shape}."
-            )
-        y = y.reshape(-1) if y.ndim else y
-        if y.ndim == 1 and y.shape[0] != n_rows:
-            raise ValueError(
-                f"y has {y.shape[0]} labels but there are {n_rows} rows: give one "
-                "label per row, or a single label for all of them."
-            )
-        y = column_or_1d(np.broadcast_to(y, (n_rows,)))
-        if y.dtype.kind != self.classes_.dtype.kind and not (
-                y.dtype.kind in "iuf" and self.classes_.dtype.kind in "iuf"):
-            raise ValueError(
-                f"y contains labels of another type ({y.dtype}) than the classes "
-                f"seen in fit: {self.classes_}."
-            )
-        indices = np.searchsorted(self.classes_, y)
-        unknown = (indices >= len(self.classes_)) | (
-            self.classes_[np.minimum(indices, len(self.classes_) - 1)] != y)
-        if np.any(unknown):
-            raise ValueError(
-                f"y contains labels not seen in fit: {np.unique(y[unknown])}; "
-                f"the classes are {self.classes_}."
-            )
-        return np.eye(len(self.classes_), dtype=self._network.dtype)[indices]
+        return self._fit_labels(X, y, sample_weight)
 
     def inverse_transform(self, X, y=None):
         """Decode codes as the given classes: the mean of p(x | z, y).
@@ -200,40 +238,6 @@ class ConditionalVAE(LatentTransformerMixin, BaseVAE):
         net = self._network
         return self._map_rows(net.decoded_mean, Z, n_columns=net.n_features,
                               condition=self._one_hot(y, len(Z)))
-
-    def sample(self, n_samples=1, y=None, random_state=None):
-        """Generate data of chosen classes: decode codes drawn from the prior.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of samples to generate.
-
-        y : label, array-like of shape (n_samples,) or None, default=None
-            Class of each sample; None draws classes from ``class_prior_``.
-
-        random_state : int, RandomState instance or None, default=None
-            Seeds the codes (and the classes when ``y`` is None).
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-            Decoder means of the sampled codes.
-
-        y : ndarray of shape (n_samples,)
-            The class of each sample.
-        """
-        check_is_fitted(self)
-        check_n_samples(n_samples)
-        rng = check_random_state(random_state)
-        if y is None:
-            y = rng.choice(self.classes_, size=n_samples, p=self.class_prior_)
-        condition = self._one_hot(y, n_samples)
-        Z = self._sample_latent(int(n_samples), rng)
-        net = self._network
-        X = self._map_rows(net.decoded_mean, Z, n_columns=net.n_features,
-                           condition=condition)
-        return X, self.classes_[condition.argmax(axis=1)]
 
     def score_samples(self, X, y=None):
         """Per-sample ELBO of log p(x | y), or of log p(x) without y.

@@ -1,0 +1,104 @@
+"""The classifier q(y | x): an MLP whose outputs are read through a softmax.
+
+A part (:class:`skvae._layout.Part`) like the encoder: its weights live in
+the model's flat buffer.  The MLP maps x to one logit a_c per class; the
+class probabilities are softmax(a), kept as their logarithms,
+
+    log q(c | x) = a_c - logsumexp_c' a_c',
+
+so that no probability underflows to a log of zero.  A loss L that depends
+on the log-probabilities back-propagates to the logits through
+
+    dL / da_c = g_c - q_c sum_c' g_c',    g = dL / d log q,
+
+the Jacobian of the log-softmax (:func:`log_softmax_backward`).
+"""
+
+import numpy as np
+
+from . import _mlp as mlp
+from ._layout import Part
+
+
+def log_softmax(logits):
+    """log softmax over the last axis, in the logits' dtype."""
+    shifted = logits - np.max(logits, axis=-1, keepdims=True)
+    shifted -= np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return shifted
+
+
+def log_softmax_backward(log_q, d_log_q):
+    """d L / d logits from ``d_log_q`` = d L / d log q, with log q = log_softmax."""
+    return d_log_q - np.exp(log_q) * np.sum(d_log_q, axis=-1, keepdims=True)
+
+
+class SoftmaxClassifier(Part):
+    """q(y | x) = softmax(MLP(x)), over ``n_classes`` classes.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Width of the input x.
+    n_classes : int
+        Number of classes.
+    hidden_layer_sizes : tuple of int
+        Hidden layer sizes of the MLP; ``()`` is multinomial logistic
+        regression.
+    activation : str
+        Hidden activation (a key of ``_activations.ACTIVATIONS``).
+    prefix : str, default="classifier"
+        Name prefix of its parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvae._classifiers import SoftmaxClassifier
+    >>> from skvae._layout import Layout
+    >>> classifier = SoftmaxClassifier(4, 3, (8,), "relu")
+    >>> layout = Layout(classifier.shapes())
+    >>> params, grads = np.zeros(layout.size), np.zeros(layout.size)
+    >>> classifier.bind(layout.views(params), layout.views(grads))
+    >>> classifier.initialize(np.random.default_rng(0))
+    >>> log_q = classifier.log_proba(np.ones((2, 4)))
+    >>> log_q.shape, np.allclose(np.exp(log_q).sum(axis=1), 1)
+    ((2, 3), True)
+    """
+
+    _VIEWS = ("W", "b", "_grad_W", "_grad_b")
+
+    def __init__(self, n_inputs, n_classes, hidden_layer_sizes, activation,
+                 prefix="classifier"):
+        self.n_classes = n_classes
+        self.activation = activation
+        self.prefix = prefix
+        self.sizes = [n_inputs, *hidden_layer_sizes, n_classes]
+
+    def shapes(self):
+        return mlp.mlp_shapes(self.prefix, self.sizes)
+
+    def bind(self, params, grads):
+        n_layers = len(self.sizes) - 1
+        self.W, self.b = mlp.mlp_views(params, self.prefix, n_layers)
+        self._grad_W, self._grad_b = mlp.mlp_views(grads, self.prefix, n_layers)
+
+    def weights(self):
+        return list(zip(self.W, self._grad_W, strict=True))
+
+    def initialize(self, rng):
+        mlp.initialize(self.W, self.b, rng, self.activation)
+
+    def forward(self, X):
+        """log q(y | x) of shape (n, n_classes), and every layer's output
+        (for :meth:`backward`)."""
+        outputs = mlp.forward(self.W, self.b, mlp.bounded(X), self.activation)
+        return log_softmax(outputs[-1]), outputs
+
+    def log_proba(self, X):
+        """log q(y | x), of shape (n_samples, n_classes)."""
+        return self.forward(X)[0]
+
+    def backward(self, outputs, log_q, d_log_q):
+        """Back-propagate d loss / d log q(y | x) into the weight gradients."""
+        d_logits = log_softmax_backward(log_q, d_log_q)
+        mlp.backward(self.W, outputs, d_logits, self.activation, self._grad_W,
+                     self._grad_b, input_grad=False)

@@ -1,0 +1,197 @@
+import pickle
+
+import numpy as np
+import pytest
+from gradcheck import numerical_gradient, relative_error
+from scipy.special import logsumexp
+
+from skvae._classifiers import SoftmaxClassifier
+from skvae._objective import ELBO, VAENetwork, build_network
+from skvae._semisupervised import SemiSupervisedNetwork
+
+N_CLASSES = 3
+LOG_PRIOR = np.log([0.2, 0.3, 0.5])
+SETTINGS = {"n_flow_layers": 1, "flow_hidden_layer_sizes": (3,), "n_top_components": 2,
+            "top_hidden_layer_sizes": (3,), "window": None}
+
+
+def make_network(likelihood="gaussian", prior="normal", decoder="mlp", hidden=(4,),
+                 activation="tanh", dtype=np.float64, seed=0, n=9, n_features=5,
+                 k=2, labeled_every=2):
+    """A small M2 network away from its initial values, data, a condition in
+    which every ``labeled_every``-th row is labeled, and noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, n_features))
+    base = build_network(n_features, k, hidden, activation, likelihood, dtype,
+                         prior=prior, decoder=decoder, n_conditions=N_CLASSES,
+                         settings=SETTINGS)
+    classifier = SoftmaxClassifier(n_features, N_CLASSES, hidden, activation)
+    net = SemiSupervisedNetwork(base.encoder, base.decoder, base.prior, classifier,
+                                dtype, LOG_PRIOR, label_weight=1.7)
+    net.initialize(X, rng)
+    net.params += (0.1 * rng.standard_normal(net.params.shape)).astype(dtype)
+    C = np.zeros((n, N_CLASSES))
+    if labeled_every:
+        rows = np.arange(0, n, labeled_every)
+        C[rows, rng.integers(0, N_CLASSES, rows.size)] = 1
+    eps = rng.standard_normal((1, n, net.noise_dims))
+    return net, X.astype(dtype), C.astype(dtype), eps.astype(dtype)
+
+
+def gradient_error(net, X, C, eps, objective, alpha=0.3, sample_weight=None):
+    def loss():
+        return net.loss_and_grad(X, eps, objective, alpha, C, sample_weight)
+
+    loss()
+    analytic = net.grad.copy()
+    return relative_error(analytic, numerical_gradient(loss, net.params))
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+@pytest.mark.parametrize("prior", ["normal", "flow", "hierarchical"])
+@pytest.mark.parametrize("decoder", ["mlp", "autoregressive"])
+def test_gradient_matches_finite_differences(likelihood, prior, decoder):
+    net, X, C, eps = make_network(likelihood, prior, decoder)
+    assert gradient_error(net, X, C, eps, ELBO(beta=0.7)) < 1e-6
+
+
+@pytest.mark.parametrize("activation", ["relu", "softplus", "logistic", "identity"])
+@pytest.mark.parametrize("hidden", [(), (4, 3)])
+def test_gradient_for_each_activation_and_depth(activation, hidden):
+    net, X, C, eps = make_network(activation=activation, hidden=hidden)
+    assert gradient_error(net, X, C, eps, ELBO()) < 1e-6
+
+
+@pytest.mark.parametrize("labeled_every", [0, 1], ids=["all unlabeled", "all labeled"])
+def test_gradient_on_batches_of_one_kind(labeled_every):
+    net, X, C, eps = make_network(labeled_every=labeled_every)
+    assert gradient_error(net, X, C, eps, ELBO()) < 1e-6
+
+
+def test_gradient_with_free_bits_and_warm_up_weight():
+    net, X, C, eps = make_network(k=3)
+    net.params += np.random.default_rng(1).standard_normal(net.params.shape)
+    assert gradient_error(net, X, C, eps, ELBO(beta=0.4, free_bits=0.3)) < 1e-6
+
+
+@pytest.mark.parametrize("prior", ["normal", "hierarchical"])
+def test_gradient_with_sample_weights(prior):
+    net, X, C, eps = make_network(prior=prior)
+    weights = np.random.default_rng(2).uniform(0, 3, X.shape[0])
+    weights[1] = 0
+    assert gradient_error(net, X, C, eps, ELBO(beta=0.7), sample_weight=weights) < 1e-6
+
+
+def test_integer_weights_are_repeated_rows():
+    """A row of weight 2 weighs in the loss and its gradient as two copies."""
+    net, X, C, eps = make_network(n=6)
+    weights = np.array([2, 1, 1, 3, 1, 1])
+    loss = net.loss_and_grad(X, eps, ELBO(), 0.3, C, weights.astype(float))
+    grad = net.grad.copy()
+    rows = np.repeat(np.arange(6), weights)
+    repeated = net.loss_and_grad(X[rows], eps[:, rows], ELBO(), 0.3, C[rows])
+    np.testing.assert_allclose(loss, repeated, rtol=1e-12)
+    np.testing.assert_allclose(grad, net.grad, rtol=1e-10, atol=1e-12)
+
+
+def brute_force_elbos(net, X, eps):
+    """ELBO(x, c) of each class by the conditional VAE's own path, one class
+    at a time: shape (n_classes, n)."""
+    return np.stack([VAENetwork.elbo(net, X, eps, C=np.eye(N_CLASSES)[c])
+                     for c in range(N_CLASSES)])
+
+
+def test_loss_is_its_definition_row_by_row():
+    net, X, C, eps = make_network()
+    E = brute_force_elbos(net, X, eps)  # includes the log-Jacobian
+    log_q = net.log_proba(X)
+    q = np.exp(log_q)
+    labeled = C.any(axis=1)
+    y = C.argmax(axis=1)
+    rows = np.arange(len(X))
+    per_row = np.where(
+        labeled,
+        -E[y, rows] - net.label_weight * log_q[rows, y],
+        # sum over every class of q(c|x) [E(x, c) + log pi_c], plus the entropy
+        -np.sum(q * (E.T + LOG_PRIOR - log_q), axis=1))
+    loss = net.loss_and_grad(X, eps, ELBO(), 0.0, C)
+    assert loss == pytest.approx(per_row.mean(), rel=1e-12)
+
+
+def test_class_sum_equals_the_brute_force_expectation():
+    net, X, C, eps = make_network(labeled_every=0)
+    E = brute_force_elbos(net, X, eps)
+    np.testing.assert_allclose(net.class_elbos(X, eps), E, rtol=1e-12)
+    q = np.exp(net.log_proba(X))
+    # E_{y ~ q}[ELBO(x, y) + log pi_y - log q(y|x)], enumerating every y.
+    expectation = sum(q[:, c] * (E[c] + LOG_PRIOR[c] - np.log(q[:, c]))
+                      for c in range(N_CLASSES))
+    loss = net.loss_and_grad(X, eps, ELBO(), 0.0, C)
+    assert loss == pytest.approx(-expectation.mean(), rel=1e-12)
+    # The scores use the class sum at its tightest, log sum_c pi_c exp(E_c),
+    # which no q can exceed.
+    tightest = net.elbo(X, eps)
+    np.testing.assert_allclose(tightest, logsumexp(E.T + LOG_PRIOR, axis=1))
+    assert np.all(tightest >= expectation - 1e-12)
+
+
+def test_all_labeled_reduces_to_the_conditional_vae_plus_classification():
+    net, X, C, eps = make_network(labeled_every=1)
+    y = C.argmax(axis=1)
+    m2_loss = net.loss_and_grad(X, eps, ELBO(0.6), 0.0, C)
+    m2_grad = net.grad.copy()
+    conditional_loss = VAENetwork.loss_and_grad(net, X, eps, ELBO(0.6), 0.0, C)
+    conditional_grad = net.grad.copy()
+    log_q = net.log_proba(X)
+    classification = -np.mean(log_q[np.arange(len(X)), y])
+    assert m2_loss == pytest.approx(
+        conditional_loss + net.label_weight * classification, rel=1e-12)
+    # The VAE's gradient is the conditional VAE's; the classifier's is the
+    # weighted cross-entropy's.
+    vae = slice(0, net.layout.slices["classifier.W0"].start)
+    np.testing.assert_allclose(m2_grad[vae], conditional_grad[vae], rtol=1e-12)
+    # d/d(output bias) of w * mean(-log q(y|x)) = w * mean(q - one_hot(y))
+    last_bias = net.layout.slices[f"classifier.b{len(net.classifier.W) - 1}"]
+    expected = net.label_weight * np.mean(np.exp(log_q) - C, axis=0)
+    np.testing.assert_allclose(m2_grad[last_bias], expected, rtol=1e-12)
+
+
+def test_float32_matches_float64():
+    net64, X, C, eps = make_network("bernoulli", hidden=(5,))
+    net32 = net64.astype(np.float32)
+    X32, C32, eps32 = X.astype(np.float32), C.astype(np.float32), eps.astype(np.float32)
+    loss64 = net64.loss_and_grad(X, eps, ELBO(), 0.3, C)
+    loss32 = net32.loss_and_grad(X32, eps32, ELBO(), 0.3, C32)
+    assert loss32.dtype == net32.grad.dtype == np.float32
+    assert loss32 == pytest.approx(loss64, rel=1e-5)
+    np.testing.assert_allclose(net32.grad, net64.grad, rtol=1e-3, atol=1e-4)
+    for values in (net32.log_proba(X32), net32.elbo(X32, eps32, C=C32),
+                   net32.class_elbos(X32, eps32)):
+        assert values.dtype == np.float32
+
+
+def test_labeled_rows_score_their_class_and_unlabeled_rows_every_class():
+    net, X, C, eps = make_network()
+    scores = net.elbo(X, eps, C=C)
+    E = brute_force_elbos(net, X, eps)
+    labeled = C.any(axis=1)
+    own_class = E[C.argmax(axis=1), np.arange(len(X))]
+    np.testing.assert_allclose(scores[labeled], own_class[labeled])
+    np.testing.assert_allclose(scores[~labeled],
+                               logsumexp(E.T + LOG_PRIOR, axis=1)[~labeled])
+
+
+def test_pickle_keeps_the_classifier_on_the_buffer():
+    net, X, _, _ = make_network()
+    clone = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(clone.log_proba(X), net.log_proba(X))
+    clone.params[...] = 0
+    assert np.all(clone.classifier.W[0] == 0)
+    np.testing.assert_allclose(np.exp(clone.log_proba(X)), 1 / N_CLASSES)
+
+
+def test_more_than_one_noise_draw_is_refused():
+    net, X, C, _ = make_network()
+    eps = np.zeros((2, X.shape[0], net.n_components))
+    with pytest.raises(ValueError, match="one noise draw"):
+        net.loss_and_grad(X, eps, ELBO(), 0.0, C)
