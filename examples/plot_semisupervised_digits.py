@@ -12,7 +12,8 @@ use them:
   conditional VAE with :meth:`~skvae.VAEClassifier.sample`, data
   augmentation;
 * :class:`~skvae.VAEClassifier` itself, model M2 of Kingma et al. (2014),
-  whose classifier q(y|x) learns from the unlabeled rows too.
+  whose generative model and classifier q(y|x) learn from the unlabeled rows
+  too; it predicts with the model's class posterior p(y|x).
 """
 
 # %%
@@ -31,7 +32,7 @@ from sklearn.model_selection import train_test_split
 
 from skvae import VAEClassifier
 
-# VAEClassifier's 100 epochs end while the ELBO still rises; the accuracy no
+# VAEClassifier's 200 epochs end while the ELBO still rises; the accuracy no
 # longer does (see the user guide), so the warning that says so is silenced.
 warnings.simplefilter("ignore", ConvergenceWarning)
 

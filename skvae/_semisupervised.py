@@ -77,6 +77,27 @@ class SemiSupervisedNetwork(VAENetwork):
         """log q(y|x), of shape (n_samples, n_classes)."""
         return self.classifier.log_proba(self.scaler.transform(X))
 
+    def posterior_log_proba(self, X, eps):
+        """log p(y|x) of the generative model, of shape (n_samples, n_classes).
+
+        p(y|x) is proportional to pi_y p(x|y), log p(x|y) estimated by the
+        importance-weighted bound over the draws ``eps`` of q(z|x)
+        (:meth:`log_likelihood` with the condition y): the class posterior
+        that q(y|x) approximates, and the q that makes the unlabeled rows'
+        bound tightest.
+        """
+        classes = np.eye(self.n_conditions, dtype=self.dtype)
+        log_px = np.stack([self.log_likelihood(X, eps, c) for c in classes], axis=1)
+        # In float64, bounded, and relative to each row's best class: rows far
+        # from the data may reach the dtype's limits, where a plain logsumexp
+        # would round every class to probability one.
+        huge = np.finfo(np.float64).max / 4
+        log_joint = np.clip(log_px.astype(np.float64), -huge, huge)
+        log_joint -= log_joint.max(axis=1, keepdims=True)
+        log_joint += self.class_log_prior
+        log_proba = log_joint - logsumexp(log_joint, axis=1, keepdims=True)
+        return log_proba.astype(self.dtype, copy=False)
+
     def class_elbos(self, X, eps, beta=1.0):
         """E(x, c) for every class c, of shape (n_classes, n_samples).
 

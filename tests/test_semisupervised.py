@@ -195,3 +195,18 @@ def test_more_than_one_noise_draw_is_refused():
     eps = np.zeros((2, X.shape[0], net.n_components))
     with pytest.raises(ValueError, match="one noise draw"):
         net.loss_and_grad(X, eps, ELBO(), 0.0, C)
+
+
+def test_posterior_is_the_normalized_joint_of_the_importance_weighted_bound():
+    """p(y|x) = pi_y p(x|y) / sum_c pi_c p(x|c), with log p(x|y) the network's
+    importance-weighted estimate under the same draws."""
+    net, X, _, _ = make_network(prior="hierarchical")
+    eps = np.random.default_rng(3).standard_normal((5, 1, net.noise_dims))
+    log_joint = np.stack([net.log_likelihood(X, eps, np.eye(N_CLASSES)[c])
+                          for c in range(N_CLASSES)], axis=1) + LOG_PRIOR
+    expected = log_joint - logsumexp(log_joint, axis=1, keepdims=True)
+    np.testing.assert_allclose(net.posterior_log_proba(X, eps), expected,
+                               rtol=1e-10, atol=1e-12)
+    far = net.posterior_log_proba(X * 1e150, eps)
+    assert np.all(np.isfinite(far))
+    np.testing.assert_allclose(np.exp(far).sum(axis=1), 1, rtol=1e-12)
