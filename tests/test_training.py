@@ -57,6 +57,7 @@ def test_lbfgs_does_not_stop_on_noise_between_rounds():
 def test_auto_rules_pick_what_they_document():
     from skvae._training import (
         auto_hidden_layer_sizes,
+        resolve_alpha,
         resolve_early_stopping,
         resolve_learning_rate,
         resolve_solver,
@@ -74,6 +75,9 @@ def test_auto_rules_pick_what_they_document():
     assert resolve_early_stopping("auto", "adam", 100, 0.1)
     assert not resolve_early_stopping("auto", "adam", 90, 0.1)  # 9 validation rows
     assert not resolve_early_stopping("auto", "lbfgs", 10**6, 0.1)
+    assert resolve_alpha("auto", 784) == pytest.approx(0.784)
+    assert resolve_alpha("auto", 64) == pytest.approx(0.064)
+    assert resolve_alpha(1e-4, 784) == 1e-4
 
 
 def test_defaults_resolve_from_the_data():
