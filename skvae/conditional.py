@@ -136,7 +136,7 @@ class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
         decoder="mlp",
         window=None,
         solver="auto",
-        alpha=1e-4,
+        alpha="auto",
         batch_size="auto",
         learning_rate_init="auto",
         max_iter=200,
