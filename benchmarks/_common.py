@@ -73,6 +73,15 @@ def _fmt(value):
     return str(value)
 
 
+def blas_threads():
+    """Threads of the BLAS NumPy uses (threadpoolctl, a scikit-learn dependency)."""
+    from threadpoolctl import threadpool_info
+
+    counts = [pool["num_threads"] for pool in threadpool_info()
+              if pool["user_api"] == "blas"]
+    return max(counts, default=1)
+
+
 def torch_reference():
     """A PyTorch VAE of the very same architecture, or None without torch."""
     try:
@@ -81,7 +90,9 @@ def torch_reference():
         print("PyTorch not installed: the reference is skipped "
               "(pip install torch==2.13.0 for the CPU build)")
         return None
-    torch.set_num_threads(2)
+    # The same number of threads as NumPy's BLAS, which skvae computes with:
+    # both sides get what the environment (e.g. OPENBLAS_NUM_THREADS) gives.
+    torch.set_num_threads(blas_threads())
 
     class TorchVAE:
         """MLP encoder/decoder, relu, Bernoulli likelihood, analytic KL, Adam."""
