@@ -23,10 +23,23 @@ UNLABELED = -1
 
 # The Parameters entry of hidden_layer_sizes in the models that may train a
 # classifier (for skvae._docs.document_parameters).
-HIDDEN_LAYER_SIZES_DOC = ("int or tuple of int", """
+HIDDEN_LAYER_SIZES_DOC = ('"auto", int or tuple of int', """
     Sizes of the encoder's hidden layers, and of the classifier's q(y|x)
-    when one is trained; the decoder mirrors them in reverse. ``()`` gives a
-    linear encoder, decoder and classifier.""")
+    when one is trained (its own weights, layers of the same sizes); the
+    decoder mirrors them in reverse. ``()`` gives a linear encoder, decoder
+    and classifier. ``"auto"`` is one layer twice as wide as the input,
+    between 64 and 512 units (``hidden_layer_sizes_`` says what was
+    used).""")
+
+
+def unlabeled_rows(y):
+    """Where y holds -1, the integer (never the string '-1')."""
+    if y.dtype.kind in "US":
+        return np.zeros(y.shape, dtype=bool)
+    if y.dtype.kind == "O":
+        return np.array([not isinstance(v, str) and v == UNLABELED for v in y],
+                        dtype=bool)
+    return y == UNLABELED
 
 
 def split_labels(y):
@@ -57,13 +70,7 @@ def split_labels(y):
             "unlabeled rows, e.g. np.array(labels, dtype=object), or encode the "
             "classes as integers."
         )
-    if y.dtype.kind in "US":
-        unlabeled = np.zeros(y.shape, dtype=bool)
-    elif y.dtype.kind == "O":
-        unlabeled = np.array([not isinstance(v, str) and v == UNLABELED for v in y],
-                             dtype=bool)
-    else:
-        unlabeled = y == UNLABELED
+    unlabeled = unlabeled_rows(y)
     if unlabeled.all():
         raise ValueError(
             "Every row of y is -1, scikit-learn's mark of an unlabeled row: give "
@@ -93,10 +100,14 @@ class LabelsMixin:
         continues = self._continues()
         X, y = self._validate_X(X, reset=not continues, y=y)
         classes, indices = split_labels(y)
-        if self._always_classifies and len(classes) < 2:
+        labeled = indices != UNLABELED
+        if len(classes) < 2 and (self._always_classifies or not labeled.all()):
             raise ValueError(
                 f"{type(self).__name__} needs labeled rows of at least two "
-                f"classes, got one class: {classes.tolist()}."
+                f"classes to train its classifier, got one class: "
+                f"{classes.tolist()}. The label -1 marks an unlabeled row "
+                "(scikit-learn's convention for semi-supervised learning), not "
+                "a class: encode classes {-1, 1} as {0, 1}."
             )
         if continues and not np.array_equal(classes, self.classes_):
             raise ValueError(
@@ -104,15 +115,15 @@ class LabelsMixin:
                 f"but y has {classes}. Set warm_start=False to train a new model."
             )
         sample_weight = self._check_sample_weight(sample_weight, X)
-        labeled = indices != UNLABELED
         condition = np.zeros((len(y), len(classes)), dtype=X.dtype)
         condition[labeled, indices[labeled]] = 1
         semi_supervised = self._is_semi_supervised(condition)
         if semi_supervised and self.n_importance_samples > 1:
             raise ValueError(
-                "Rows labeled -1 (unlabeled) train on the ELBO summed over the "
-                "classes, which has no importance-weighted version here: use "
-                f"n_importance_samples=1 (got {self.n_importance_samples})."
+                "Model M2 (VAEClassifier, or ConditionalVAE with rows labeled -1) "
+                "trains on the ELBO summed over the classes, which has no "
+                "importance-weighted version here: use n_importance_samples=1 "
+                f"(got {self.n_importance_samples})."
             )
         weights = np.ones(len(y)) if sample_weight is None else sample_weight
         counts = np.bincount(indices[labeled], weights=weights[labeled],
@@ -120,7 +131,7 @@ class LabelsMixin:
         if semi_supervised and not np.all(counts > 0):
             raise ValueError(
                 "Every class needs labeled rows of positive sample_weight to "
-                "train on rows labeled -1; these classes have none: "
+                "train model M2's classifier; these classes have none: "
                 f"{classes[counts <= 0]}."
             )
         if continues:
@@ -173,8 +184,11 @@ class LabelsMixin:
         return SemiSupervisedNetwork(network.encoder, network.decoder, network.prior,
                                      classifier, network.dtype, **labels)
 
-    def _one_hot(self, y, n_rows):
-        """One-hot rows for labels y: one label for every row, or one per row."""
+    def _one_hot(self, y, n_rows, allow_unlabeled=False):
+        """One-hot rows for labels y: one label for every row, or one per row.
+
+        With ``allow_unlabeled``, rows labeled -1 get a row of zeros.
+        """
         if y is None:
             raise ValueError(
                 f"y is required: the class of each of the {n_rows} rows, or one "
@@ -193,21 +207,43 @@ class LabelsMixin:
                 "label per row, or a single label for all of them."
             )
         y = column_or_1d(np.broadcast_to(y, (n_rows,)))
-        if y.dtype.kind != self.classes_.dtype.kind and not (
-                y.dtype.kind in "iuf" and self.classes_.dtype.kind in "iuf"):
+        unlabeled = (unlabeled_rows(y) if allow_unlabeled
+                     else np.zeros(n_rows, dtype=bool))
+        indices = np.zeros(n_rows, dtype=np.intp)
+        indices[~unlabeled] = self._class_indices(y[~unlabeled])
+        one_hot = np.eye(len(self.classes_), dtype=self._network.dtype)[indices]
+        one_hot[unlabeled] = 0
+        return one_hot
+
+    def _class_indices(self, y):
+        """Index of each label of y in ``classes_``; a clear error otherwise."""
+        classes = self.classes_
+        strings, numbers = "USO", "iufb"
+        same_family = ((y.dtype.kind in strings and classes.dtype.kind in strings)
+                       or (y.dtype.kind in numbers and classes.dtype.kind in numbers))
+        if not same_family:
             raise ValueError(
                 f"y contains labels of another type ({y.dtype}) than the classes "
-                f"seen in fit: {self.classes_}."
+                f"seen in fit: {classes}."
             )
-        indices = np.searchsorted(self.classes_, y)
-        unknown = (indices >= len(self.classes_)) | (
-            self.classes_[np.minimum(indices, len(self.classes_) - 1)] != y)
+        if y.dtype.kind != classes.dtype.kind and y.dtype.kind in strings:
+            # str and object arrays (e.g. a pandas Series) of the same labels
+            y, classes = y.astype(object), classes.astype(object)
+        try:
+            indices = np.searchsorted(classes, y)
+            unknown = (indices >= len(classes)) | (
+                classes[np.minimum(indices, len(classes) - 1)] != y)
+        except TypeError:  # objects that do not compare with the classes
+            raise ValueError(
+                f"y contains labels that are not among the classes seen in fit: "
+                f"{classes}."
+            ) from None
         if np.any(unknown):
             raise ValueError(
                 f"y contains labels not seen in fit: {np.unique(y[unknown])}; "
                 f"the classes are {self.classes_}."
             )
-        return np.eye(len(self.classes_), dtype=self._network.dtype)[indices]
+        return indices
 
     def sample(self, n_samples=1, y=None, random_state=None):
         """Generate data of chosen classes: decode codes drawn from the prior.

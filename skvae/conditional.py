@@ -33,7 +33,9 @@ class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
     With unlabeled rows the model is M2 of Kingma et al. (2014): a classifier
     q(y|x) is trained beside the VAE, each unlabeled row contributes its ELBO
     under every class weighted by q(y|x) plus the entropy of q(y|x), and each
-    labeled row adds ``classification_weight`` times its log q(y|x). On fully
+    labeled row adds ``classification_weight`` times its log q(y|x), scaled
+    by N / N_labeled (the share of labeled rows does not change the weight of
+    the classification term as a whole). On fully
     labeled data no classifier is trained and ``classification_weight`` is
     unused. :class:`VAEClassifier` is the same model as a classifier.
 
@@ -252,7 +254,9 @@ class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
             Data to score.
 
         y : array-like of shape (n_samples,) or None, default=None
-            Classes of the rows, or None to sum them out.
+            Classes of the rows, or None to sum them out; rows labeled -1
+            (unlabeled) have theirs summed out, so that partly labeled data
+            scores as it was fitted (e.g. in cross-validation).
 
         Returns
         -------
@@ -261,8 +265,19 @@ class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        if y is not None:
-            return self._score_samples(X, self._one_hot(y, len(X)))
+        if y is None:
+            return self._summed_out_scores(X)
+        condition = self._one_hot(y, len(X), allow_unlabeled=True)
+        labeled = condition.any(axis=1)
+        if labeled.all():
+            return self._score_samples(X, condition)
+        scores = self._summed_out_scores(X)
+        if labeled.any():
+            scores[labeled] = self._score_samples(X[labeled], condition[labeled])
+        return scores
+
+    def _summed_out_scores(self, X):
+        """log sum_y p(y) exp(ELBO(x | y)) of each row of validated X."""
         net, noise = self._network, self._score_noise
         with np.errstate(divide="ignore"):  # a class of zero weight: log 0
             log_prior = np.log(self.class_prior_)
@@ -284,7 +299,8 @@ class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
             Data to score.
 
         y : array-like of shape (n_samples,) or None, default=None
-            Classes of the rows, or None to sum them out.
+            Classes of the rows, or None to sum them out; rows labeled -1
+            have theirs summed out.
 
         Returns
         -------

@@ -115,3 +115,52 @@ def test_warm_start_on_partly_labeled_rows_updates_the_label_weight():
     expected = cvae.classification_weight * 60 / 12
     assert cvae._network.label_weight == pytest.approx(expected)
     assert cvae.n_iter_ == 10
+
+
+def test_minus_one_and_one_is_one_class_and_unlabeled_rows_so_refused():
+    """{-1, 1} is a common binary encoding; -1 now marks unlabeled rows, so a
+    model with a single class to learn is refused with the way out."""
+    X, y = blobs()
+    with pytest.raises(ValueError, match=r"encode classes \{-1, 1\} as \{0, 1\}"):
+        fit(ConditionalVAE(**SMALL), X, np.where(y == 0, -1, 1))
+
+
+def test_scores_sum_out_the_class_of_rows_labeled_minus_one():
+    """score_samples(X, y) with -1 rows: those rows get the class summed out,
+    the others their class's ELBO, so cross-validation on partly labeled data
+    scores as it fits."""
+    from sklearn.model_selection import cross_val_score
+
+    X, y = blobs()
+    partial = np.where(np.arange(len(y)) % 2, y, -1)
+    cvae = fit(ConditionalVAE(**SMALL), X, partial)
+    scores = cvae.score_samples(X, partial)
+    unlabeled = partial == -1
+    np.testing.assert_array_equal(scores[unlabeled], cvae.score_samples(X)[unlabeled])
+    np.testing.assert_array_equal(scores[~unlabeled],
+                                  cvae.score_samples(X[~unlabeled], y[~unlabeled]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cv = cross_val_score(ConditionalVAE(**SMALL), X, partial, cv=3,
+                             error_score="raise")
+    assert np.all(np.isfinite(cv))
+
+
+@pytest.mark.parametrize("fit_as", [object, str])
+def test_string_classes_read_from_str_and_object_arrays_alike(fit_as):
+    """Labels fitted from an object array (e.g. a pandas Series) are found in
+    a str array, and the other way round."""
+    X, y = blobs()
+    names = np.array(["cat", "dog", "emu"])[y]
+    cvae = fit(ConditionalVAE(**SMALL), X, names.astype(fit_as))
+    other = object if fit_as is str else str
+    for labels in ("dog", names.astype(other)):
+        X_new, y_new = cvae.sample(len(names), y=np.broadcast_to(labels, len(names))
+                                   .astype(other), random_state=0)
+        assert X_new.shape == X.shape and set(y_new) <= {"cat", "dog", "emu"}
+    np.testing.assert_array_equal(cvae.score_samples(X, names.astype(other)),
+                                  cvae.score_samples(X, names.astype(fit_as)))
+    with pytest.raises(ValueError, match="labels not seen in fit"):
+        cvae.sample(2, y=np.array(["yak", "cat"], dtype=other))
+    with pytest.raises(ValueError, match="another type"):
+        cvae.sample(2, y=[1, 2])
