@@ -17,7 +17,6 @@ the Jacobian of the log-softmax (:func:`log_softmax_backward`).
 import numpy as np
 
 from . import _mlp as mlp
-from ._layout import Part
 
 
 def log_softmax(logits):
@@ -32,7 +31,7 @@ def log_softmax_backward(log_q, d_log_q):
     return d_log_q - np.exp(log_q) * np.sum(d_log_q, axis=-1, keepdims=True)
 
 
-class SoftmaxClassifier(Part):
+class SoftmaxClassifier(mlp.MLPPart):
     """q(y | x) = softmax(MLP(x)), over ``n_classes`` classes.
 
     Parameters
@@ -64,28 +63,12 @@ class SoftmaxClassifier(Part):
     ((2, 3), True)
     """
 
-    _VIEWS = ("W", "b", "_grad_W", "_grad_b")
-
     def __init__(self, n_inputs, n_classes, hidden_layer_sizes, activation,
                  prefix="classifier"):
         self.n_classes = n_classes
         self.activation = activation
         self.prefix = prefix
         self.sizes = [n_inputs, *hidden_layer_sizes, n_classes]
-
-    def shapes(self):
-        return mlp.mlp_shapes(self.prefix, self.sizes)
-
-    def bind(self, params, grads):
-        n_layers = len(self.sizes) - 1
-        self.W, self.b = mlp.mlp_views(params, self.prefix, n_layers)
-        self._grad_W, self._grad_b = mlp.mlp_views(grads, self.prefix, n_layers)
-
-    def weights(self):
-        return list(zip(self.W, self._grad_W, strict=True))
-
-    def initialize(self, rng):
-        mlp.initialize(self.W, self.b, rng, self.activation)
 
     def forward(self, X):
         """log q(y | x) of shape (n, n_classes), and every layer's output

@@ -25,7 +25,7 @@ from ._layout import Part
 from ._made import MADE, MADEParams
 
 
-class MLPDecoder(Part):
+class MLPDecoder(mlp.MLPPart):
     """An MLP from ``[z, c]`` to the head's per-feature outputs.
 
     Parameters
@@ -44,8 +44,6 @@ class MLPDecoder(Part):
         Name prefix of its parameters.
     """
 
-    _VIEWS = ("W", "b", "_grad_W", "_grad_b")
-
     def __init__(self, n_features, n_inputs, hidden_layer_sizes, activation, head,
                  prefix="decoder"):
         self.n_features = n_features
@@ -61,19 +59,14 @@ class MLPDecoder(Part):
         return cls(n_features, n_inputs, hidden_layer_sizes, activation, head)
 
     def shapes(self):
-        return mlp.mlp_shapes(self.prefix, self.sizes) + self.head.shapes()
+        return super().shapes() + self.head.shapes()
 
     def bind(self, params, grads):
-        n_layers = len(self.sizes) - 1
-        self.W, self.b = mlp.mlp_views(params, self.prefix, n_layers)
-        self._grad_W, self._grad_b = mlp.mlp_views(grads, self.prefix, n_layers)
+        super().bind(params, grads)
         self.head.bind(params, grads)
 
-    def weights(self):
-        return list(zip(self.W, self._grad_W, strict=True))
-
     def initialize(self, X, rng, var_floor_fraction, sample_weight=None):
-        mlp.initialize(self.W, self.b, rng, self.activation)
+        super().initialize(rng)
         self.head.initialize(X, self.b[-1], var_floor_fraction, sample_weight)
 
     def output(self, Z):

@@ -17,7 +17,6 @@ input. Training rarely reaches a tail: then the bound costs two reductions.
 import numpy as np
 
 from . import _mlp as mlp
-from ._layout import Part
 
 LOG_VAR_RANGE = (-20.0, 10.0)
 TAIL = 5.0
@@ -52,7 +51,7 @@ def soft_clip_log_var_backward(raw, d_log_var):
     return d_log_var
 
 
-class GaussianEncoder(Part):
+class GaussianEncoder(mlp.MLPPart):
     """q(z | x) = N(mu(x), diag(exp(log_var(x)))).
 
     Parameters
@@ -69,28 +68,12 @@ class GaussianEncoder(Part):
         Name prefix of its parameters.
     """
 
-    _VIEWS = ("W", "b", "_grad_W", "_grad_b")
-
     def __init__(self, n_inputs, n_components, hidden_layer_sizes, activation,
                  prefix="encoder"):
         self.n_components = n_components
         self.activation = activation
         self.prefix = prefix
         self.sizes = [n_inputs, *hidden_layer_sizes, 2 * n_components]
-
-    def shapes(self):
-        return mlp.mlp_shapes(self.prefix, self.sizes)
-
-    def bind(self, params, grads):
-        n_layers = len(self.sizes) - 1
-        self.W, self.b = mlp.mlp_views(params, self.prefix, n_layers)
-        self._grad_W, self._grad_b = mlp.mlp_views(grads, self.prefix, n_layers)
-
-    def weights(self):
-        return list(zip(self.W, self._grad_W, strict=True))
-
-    def initialize(self, rng):
-        mlp.initialize(self.W, self.b, rng, self.activation)
 
     def forward(self, X):
         """Every layer's output (for :meth:`backward`), then mu and log_var."""

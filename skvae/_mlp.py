@@ -10,6 +10,7 @@ import itertools
 import numpy as np
 
 from ._activations import ACTIVATIONS, DERIVATIVES
+from ._layout import Part
 
 # What a network may see of its input: data in standardized units, or codes,
 # clipped to this bound so that no finite row, however far from the training
@@ -106,3 +107,28 @@ def backward(weights, outputs, delta, activation, weight_grads, bias_grads, *,
         if i > 0:
             deriv(outputs[i], delta)
     return delta
+
+
+class MLPPart(Part):
+    """A part that is one MLP: layer sizes ``self.sizes``, hidden activation
+    ``self.activation``, arrays named by ``self.prefix``.
+
+    Subclasses set those three attributes and add what they read from the
+    network's last layer.
+    """
+
+    _VIEWS = ("W", "b", "_grad_W", "_grad_b")
+
+    def shapes(self):
+        return mlp_shapes(self.prefix, self.sizes)
+
+    def bind(self, params, grads):
+        n_layers = len(self.sizes) - 1
+        self.W, self.b = mlp_views(params, self.prefix, n_layers)
+        self._grad_W, self._grad_b = mlp_views(grads, self.prefix, n_layers)
+
+    def weights(self):
+        return list(zip(self.W, self._grad_W, strict=True))
+
+    def initialize(self, rng):
+        initialize(self.W, self.b, rng, self.activation)
