@@ -38,8 +38,8 @@ def main():
             (f"PCA({k})", PCA(k)),
             (f"VAE({k})", VAETransformer(k, likelihood="bernoulli", random_state=0)),
             (f"beta-VAE({k}), beta=0.2", VAETransformer(
-                k, likelihood="bernoulli", beta=0.2, solver="adam",
-                learning_rate_init=3e-3, batch_size=32, random_state=0)),
+                k, likelihood="bernoulli", beta=0.2, early_stopping=False,
+                max_iter=100, random_state=0)),
         ]
     rows = []
     for name, model in models:

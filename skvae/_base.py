@@ -43,6 +43,7 @@ from ._training import (
     fit_lbfgs,
     resolve_alpha,
     resolve_early_stopping,
+    resolve_free_bits,
     resolve_learning_rate,
     resolve_solver,
 )
@@ -78,7 +79,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         "variance_floor": [Interval(Real, 0, None, closed="neither")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
-        "free_bits": [Interval(Real, 0, None, closed="left")],
+        "free_bits": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "prior": [StrOptions(set(PRIORS))],
         "decoder": [StrOptions(set(DECODERS))],
@@ -99,6 +100,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         "learning_rate_init": [
             StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")
         ],
+        "average_decay": [Interval(Real, 0, 1, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -119,7 +121,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         variance_floor=1e-3,
         beta=1.0,
         kl_warmup=0,
-        free_bits=0.0,
+        free_bits="auto",
         n_importance_samples=1,
         prior="normal",
         n_flow_layers=2,
@@ -132,6 +134,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         alpha="auto",
         batch_size="auto",
         learning_rate_init="auto",
+        average_decay=0.98,
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
@@ -161,6 +164,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         self.alpha = alpha
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.average_decay = average_decay
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -267,6 +271,8 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         params = self.get_params()
         params["solver"] = self.solver_
         params["alpha"] = resolve_alpha(self.alpha, self._network_spec["n_features"])
+        params["free_bits"] = resolve_free_bits(
+            self.free_bits, self.solver_, self.n_importance_samples)
         params["learning_rate_init"] = resolve_learning_rate(
             self.learning_rate_init, self.hidden_layer_sizes_)
         params["early_stopping"] = resolve_early_stopping(

@@ -184,7 +184,7 @@ def fit(estimator, X, *, incremental, condition=None, sample_weight=None):
             "wrap the estimator in dask_ml.wrappers.Incremental, which calls "
             "partial_fit on one block after another."
         )
-    if estimator.free_bits:
+    if estimator.free_bits != "auto" and estimator.free_bits:
         raise ValueError(
             f"free_bits={estimator.free_bits} does not train on dask arrays: "
             "its KL term is a maximum over means of all the rows, not a sum "

@@ -49,7 +49,7 @@ PARAMETERS = {
         KL weight ramps linearly from 0 to ``beta`` (Bowman et al. 2016);
         0 means no warm-up. The stopping rule (``tol``,
         ``n_iter_no_change``) compares losses only once the weight is full."""),
-    "free_bits": ("float", """
+    "free_bits": ('"auto" or float', """
         Nats per latent dimension below which that dimension's KL, averaged
         over the batch, is not penalized (Kingma et al. 2016): keeps codes
         from collapsing to the prior. With ``prior="flow"``, whose KL does not
@@ -58,12 +58,17 @@ PARAMETERS = {
         dimension of either layer is held on its own: the ``n_components``
         terms log q(z1|x) - log p(z1|z2) (estimated by one draw) and the
         ``n_top_components`` terms KL(q(z2|z1) || N(0, I)). 0 is the plain
-        objective."""),
+        objective. ``"auto"`` is 0.25 when Adam trains the ELBO
+        (``n_importance_samples=1``) and 0 otherwise (the importance-weighted
+        bound has no KL term; L-BFGS-B, which trains small data and dask
+        arrays, was not measured with free bits). On digits it kept all
+        8 codes in use: their 5-NN accuracy rose from 0.927 to 0.956, for
+        0.2 nats of held-out ELBO (user guide, "The defaults")."""),
     "n_importance_samples": ("int", """
         Noise draws per row in training. With K > 1 the objective is the
         importance-weighted bound of Burda et al. (2016), tighter than the
         ELBO, at K times the decoder's cost; it needs ``beta=1``,
-        ``kl_warmup=0`` and ``free_bits=0``."""),
+        ``kl_warmup=0`` and ``free_bits=0`` (``"auto"`` is then 0)."""),
     "prior": ('{"normal", "flow", "hierarchical"}', """
         The prior p(z): the standard normal; a learned autoregressive-flow
         prior (Chen et al. 2017): ``n_flow_layers`` MADE-style affine
@@ -121,6 +126,17 @@ PARAMETERS = {
         Adam's step size. ``"auto"`` is ``2e-3 * (512 / width) ** 0.25`` for
         hidden layers of the given width (2e-3 for 512 units, 2.8e-3 for
         128)."""),
+    "average_decay": ("float in [0, 1)", """
+        Adam only: the model is an exponential moving average of Adam's
+        iterates (Polyak averaging), ``a = average_decay * a + (1 -
+        average_decay) * w`` after every step, bias-corrected as Adam's
+        moments; validation, early stopping and the fitted model use the
+        average, while training continues from the iterate (also across
+        ``partial_fit`` calls). ``0`` turns averaging off: the model is the
+        last iterate. The default 0.98 averages over about 50 steps; on
+        binarized 784-pixel digits it raised the held-out ELBO by about 3
+        nats and reached the PyTorch reference's final ELBO about 8 epochs
+        sooner (user guide, "Defaults")."""),
     "max_iter": ("int", "Maximum number of iterations (L-BFGS-B) or epochs (Adam)."),
     "tol": ("float", """
         An iteration improves when the loss falls by more than ``tol`` (or the

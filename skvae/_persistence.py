@@ -31,7 +31,7 @@ from ._vqnetwork import VQNetwork
 HISTORY_FIELDS = ("loss_curve", "validation_scores", "best_loss",
                   "best_validation_score", "no_improvement_count", "n_iter",
                   "changing_until")
-ADAM_SETTINGS = ("learning_rate_init", "beta_1", "beta_2", "epsilon")
+ADAM_SETTINGS = ("learning_rate_init", "beta_1", "beta_2", "epsilon", "average_decay")
 
 
 def history_state(history):
@@ -55,11 +55,13 @@ def load_history(state):
 
 
 def optimizer_state(adam):
-    """Adam as its settings, step count and moments (None stays None)."""
+    """Adam as its settings, step count, moments, average and last iterate
+    (None stays None)."""
     if adam is None:
         return None
     state = {name: float(getattr(adam, name)) for name in ADAM_SETTINGS}
-    state.update(t=int(adam.t), m=adam.m, v=adam.v)
+    state.update(t=int(adam.t), m=adam.m, v=adam.v, average=adam.average,
+                 iterate=adam.iterate)
     return state
 
 
@@ -69,6 +71,7 @@ def load_optimizer(state):
     adam = Adam(state["m"].size, state["m"].dtype,
                 **{name: state[name] for name in ADAM_SETTINGS})
     adam.t, adam.m, adam.v = state["t"], state["m"], state["v"]
+    adam.average, adam.iterate = state["average"], state["iterate"]
     return adam
 
 

@@ -31,6 +31,8 @@ RELATIVE_PATIENCE = 0.25
 # The L2 penalty's "auto" strength per input feature: the negative ELBO is a
 # sum over features, so the penalty grows with them to keep its weight.
 AUTO_ALPHA_PER_FEATURE = 1e-3
+# The free bits' "auto" nats per latent dimension, where they apply.
+AUTO_FREE_BITS = 0.25
 # Validation scores use this many of the fixed scoring draws.
 N_VALIDATION_DRAWS = 4
 
@@ -63,6 +65,16 @@ def resolve_alpha(alpha, n_features):
     return AUTO_ALPHA_PER_FEATURE * n_features
 
 
+def resolve_free_bits(free_bits, solver, n_importance_samples):
+    """"auto": AUTO_FREE_BITS when Adam trains the ELBO, else 0 (the
+    importance-weighted bound has no KL term to hold up; L-BFGS-B, for small
+    data and on dask arrays, was not measured with them, and on dask the
+    maximum over all rows' mean KL is no sum over blocks)."""
+    if free_bits != "auto":
+        return free_bits
+    return AUTO_FREE_BITS if solver == "adam" and n_importance_samples == 1 else 0.0
+
+
 def resolve_early_stopping(early_stopping, solver, n_samples, validation_fraction):
     """"auto": on for Adam when the validation split holds at least 10 rows."""
     if early_stopping != "auto":
@@ -85,6 +97,7 @@ class Settings:
     n_importance_samples: int
     batch_size: object
     learning_rate_init: float
+    average_decay: float
     early_stopping: bool
     validation_fraction: float
     verbose: int
@@ -265,7 +278,8 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
 
     if optimizer is None or not incremental:
         optimizer = Adam(network.params.size, network.dtype,
-                         settings.learning_rate_init)
+                         settings.learning_rate_init,
+                         average_decay=settings.average_decay)
     converged = run_adam(
         loss_and_grad, network.params, network.grad, optimizer, history, data,
         batch_size=batch_size, max_iter=1 if incremental else settings.max_iter,

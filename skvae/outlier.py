@@ -161,6 +161,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         alpha=1e-4,
         batch_size="auto",
         learning_rate_init=1e-2,
+        average_decay=0.98,
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
@@ -191,6 +192,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
             alpha=alpha,
             batch_size=batch_size,
             learning_rate_init=learning_rate_init,
+            average_decay=average_decay,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
@@ -332,7 +334,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         >>> X = rng.normal(size=(300, 2)) @ [[1.0, 0.5, 0.2], [0.0, 1.0, -0.5]]
         >>> detector = VAEOutlierDetector(n_components=2, random_state=0).fit(X)
         >>> detector.predict_proba([[0.0, 0.0, 0.0], [4.0, -4.0, 4.0]]).round(2)
-        array([[0.98, 0.02],
+        array([[0.96, 0.04],
                [0.  , 1.  ]])
         """
         outlier = outlier_probability(self.decision_function(X), self.score_scale_)

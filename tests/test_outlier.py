@@ -52,7 +52,8 @@ def test_scores_match_the_model_they_share(data):
     # The transformer with the detector's defaults.
     params = dict(n_components=2, random_state=0, solver="adam",
                   learning_rate_init=1e-2, hidden_layer_sizes=(128,),
-                  variance_floor=0.1, early_stopping=False, alpha=1e-4)
+                  variance_floor=0.1, early_stopping=False, alpha=1e-4,
+                  free_bits=0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         vae = VAETransformer(**params).fit(X)

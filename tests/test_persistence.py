@@ -148,8 +148,9 @@ def test_a_saved_model_takes_about_the_size_of_its_weights(solver, dtype, data):
     weights = vae._network.params.nbytes
     size = len(pickle.dumps(vae))
     if solver == "adam":
-        # Adam's two moments are kept for partial_fit, until discarded.
-        assert size < 3 * weights + 8192
+        # Adam's two moments, the average of its iterates and the last
+        # iterate are kept for partial_fit, until discarded.
+        assert size < 5 * weights + 8192
         size = len(pickle.dumps(vae.discard_optimizer_state()))
     assert size < 1.05 * weights + 8192, (size, weights)
 

@@ -146,3 +146,74 @@ def test_early_stopping_ends_on_the_best_validation_parameters():
                          validation_score=validation_score)
     assert converged
     assert params[0] == seen[1]
+
+
+@pytest.mark.parametrize("chunk", [Adam.CHUNK, 3])
+def test_adam_average_is_the_bias_corrected_moving_average(monkeypatch, chunk):
+    monkeypatch.setattr(Adam, "CHUNK", chunk)
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=10)
+    adam = Adam(10, np.float64, learning_rate_init=0.1, average_decay=0.9)
+    plain = Adam(10, np.float64, learning_rate_init=0.1)
+    twin = params.copy()
+    average = np.zeros(10)
+    for t in range(1, 8):
+        grad = rng.normal(size=10)
+        adam.step(params, grad)
+        plain.step(twin, grad)
+        average = 0.9 * average + 0.1 * params
+        out = np.empty(10)
+        adam.read_average(out)
+        np.testing.assert_allclose(out, average / (1 - 0.9**t), rtol=1e-12)
+    # Averaging reads the iterates; it does not change them.
+    np.testing.assert_array_equal(params, twin)
+    assert plain.average is None
+
+
+def run_epochs(optimizer, params, grad, n_epochs, validation_score=None):
+    X = np.zeros((4, 1))
+    rng = np.random.default_rng(0)
+    return run_adam(quadratic(params, grad), params, grad, optimizer, History(), X,
+                    batch_size=2, max_iter=n_epochs, tol=0, n_iter_no_change=100,
+                    rng=rng, validation_score=validation_score)
+
+
+def test_run_adam_ends_on_the_average_and_continues_from_the_iterate():
+    params, grad = np.zeros(3), np.zeros(3)
+    adam = Adam(3, np.float64, 0.5, average_decay=0.8)
+    run_epochs(adam, params, grad, 3)
+    # The model is the average of the six iterates; the last iterate is kept.
+    iterates, reference = [], Adam(3, np.float64, 0.5)
+    twin, twin_grad = np.zeros(3), np.zeros(3)
+    for _ in range(6):
+        quadratic(twin, twin_grad)()
+        reference.step(twin, twin_grad)
+        iterates.append(twin.copy())
+    weights = 0.2 * 0.8 ** np.arange(5, -1, -1)
+    expected = weights @ np.array(iterates) / (1 - 0.8**6)
+    np.testing.assert_allclose(params, expected, rtol=1e-12)
+    np.testing.assert_array_equal(adam.iterate, iterates[-1])
+    # One more epoch starts from the iterate, not from the average: as if
+    # the four steps had run in one go.
+    run_epochs(adam, params, grad, 1)
+    for _ in range(2):
+        quadratic(twin, twin_grad)()
+        reference.step(twin, twin_grad)
+    np.testing.assert_array_equal(adam.iterate, twin)
+
+
+def test_validation_scores_the_average_and_training_ends_on_the_best_one():
+    params, grad = np.zeros(3), np.zeros(3)
+    adam = Adam(3, np.float64, 0.5, average_decay=0.8)
+    seen, scores = [], iter([1.0, 3.0, 2.0, 2.0, 2.0])
+
+    def validation_score():
+        average = np.empty(3)
+        adam.read_average(average)
+        np.testing.assert_array_equal(params, average)
+        seen.append(params.copy())
+        return next(scores)
+
+    run_epochs(adam, params, grad, 5, validation_score)
+    np.testing.assert_array_equal(params, seen[1])
+    assert not np.array_equal(adam.iterate, seen[1])

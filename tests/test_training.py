@@ -10,7 +10,8 @@ from skvae._training import LBFGS_ROUND, Settings, fit_lbfgs
 SETTINGS = dict(solver="lbfgs", max_iter=400, tol=1e-4, n_iter_no_change=10,
                 alpha=0.0, beta=1.0, kl_warmup=0, free_bits=0.0,
                 n_importance_samples=1, batch_size="auto", learning_rate_init=1e-3,
-                early_stopping=False, validation_fraction=0.1, verbose=0)
+                average_decay=0.0, early_stopping=False, validation_fraction=0.1,
+                verbose=0)
 
 
 class NoisyRosenbrock:
@@ -59,6 +60,7 @@ def test_auto_rules_pick_what_they_document():
         auto_hidden_layer_sizes,
         resolve_alpha,
         resolve_early_stopping,
+        resolve_free_bits,
         resolve_learning_rate,
         resolve_solver,
     )
@@ -78,6 +80,10 @@ def test_auto_rules_pick_what_they_document():
     assert resolve_alpha("auto", 784) == pytest.approx(0.784)
     assert resolve_alpha("auto", 64) == pytest.approx(0.064)
     assert resolve_alpha(1e-4, 784) == 1e-4
+    assert resolve_free_bits("auto", "adam", 1) == 0.25
+    assert resolve_free_bits("auto", "adam", 5) == 0  # the IWAE bound has no KL
+    assert resolve_free_bits("auto", "lbfgs", 1) == 0
+    assert resolve_free_bits(0.5, "lbfgs", 1) == 0.5
 
 
 def test_defaults_resolve_from_the_data():
@@ -96,6 +102,32 @@ def test_defaults_resolve_from_the_data():
     assert (large.solver_, large.hidden_layer_sizes_) == ("adam", (128,))
     assert len(large.validation_scores_) == large.n_iter_  # early stopping is on
     assert not hasattr(small, "validation_scores_")
+
+
+def test_auto_free_bits_train_adam_only_and_give_way_to_the_iwae_bound():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skvae import VAETransformer
+
+    X = np.random.default_rng(0).random((150, 6))
+
+    def fit(**params):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return VAETransformer(max_iter=3, random_state=0, **params).fit(X)
+
+    # "auto" trains what the explicit value trains: 0.25 with Adam ...
+    np.testing.assert_array_equal(fit().transform(X), fit(free_bits=0.25).transform(X))
+    assert not np.array_equal(fit().transform(X), fit(free_bits=0.0).transform(X))
+    # ... and 0 with L-BFGS-B or the importance-weighted bound, which
+    # refuses explicit free bits.
+    np.testing.assert_array_equal(fit(solver="lbfgs").transform(X),
+                                  fit(solver="lbfgs", free_bits=0.0).transform(X))
+    fit(n_importance_samples=3)
+    with pytest.raises(ValueError, match="free_bits=0"):
+        fit(n_importance_samples=3, free_bits=0.25)
 
 
 def test_early_stopping_restores_the_best_parameters():

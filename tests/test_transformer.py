@@ -53,10 +53,12 @@ def test_training_raises_held_out_elbo_far_above_untrained(digits, solver):
     assert gain > 3, gain
 
 
-# A beta-VAE with beta < 1 keeps more of each image in its code: at beta = 1
-# the 8-D codes reach 5-NN accuracy 0.87 to 0.93 here, at beta = 0.2 0.96.
-CODES = dict(n_components=8, likelihood="bernoulli", beta=0.2, solver="adam",
-             learning_rate_init=3e-3, batch_size=32, random_state=0)
+# A beta-VAE with beta < 1 keeps more of each image in its code. Trained for
+# 100 epochs without early stopping (which stops on the ELBO, not on what
+# neighbours read), its 8-D codes reach 5-NN accuracy 0.965 to 0.974 here
+# over seeds 0-3; PCA's is 0.954.
+CODES = dict(n_components=8, likelihood="bernoulli", beta=0.2, early_stopping=False,
+             max_iter=100, random_state=0)
 
 
 def test_codes_are_at_least_as_useful_as_pca_for_5nn(digits):
@@ -519,10 +521,12 @@ def test_free_bits_keeps_every_latent_dimension_in_use(digits):
         mu, log_var = vae._network.encode(X)
         return (-0.5 * (1 + log_var - mu**2 - np.exp(log_var))).mean(axis=0)
 
-    plain = kl_per_dimension(quiet_fit(VAETransformer(**params), X))
+    plain = kl_per_dimension(quiet_fit(VAETransformer(free_bits=0.0, **params), X))
+    auto = kl_per_dimension(quiet_fit(VAETransformer(**params), X))  # 0.25
     held = kl_per_dimension(quiet_fit(VAETransformer(free_bits=0.5, **params), X))
     # Without free bits about half the dimensions collapse to the prior.
     assert np.sum(plain > 0.1) < 8
+    assert np.all(auto > 0.2)
     assert np.all(held > 0.4)
 
 
