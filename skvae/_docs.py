@@ -63,7 +63,7 @@ PARAMETERS = {
         bound has no KL term; L-BFGS-B, which trains small data and dask
         arrays, was not measured with free bits). On digits it kept all
         8 codes in use: their 5-NN accuracy rose from 0.927 to 0.956, for
-        0.2 nats of held-out ELBO (user guide, "The defaults")."""),
+        0.2 to 0.7 nats of held-out ELBO (user guide, "The defaults")."""),
     "n_importance_samples": ("int", """
         Noise draws per row in training. With K > 1 the objective is the
         importance-weighted bound of Burda et al. (2016), tighter than the
