@@ -51,6 +51,7 @@ from ._training import (
     first_iteration_at_full_weight,
     lbfgs_rounds,
     objective_at,
+    resolve_free_bits,
 )
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -210,7 +211,11 @@ def fit(estimator, X, *, incremental, condition=None, sample_weight=None):
     if not continues:
         estimator.solver_ = "lbfgs"  # what "auto" means for a dask array
         estimator._initialize(moment_rows(mean, var, X.dtype))
-    settings = Settings.from_params(estimator._resolved_params(n_rows))
+    params = estimator._resolved_params(n_rows)
+    # Whatever solver trained the network before, L-BFGS-B trains it here.
+    params["free_bits"] = resolve_free_bits(
+        estimator.free_bits, "lbfgs", estimator.n_importance_samples)
+    settings = Settings.from_params(params)
     check_settings(settings)
     estimator._history.changing_until = first_iteration_at_full_weight(settings)
     try:

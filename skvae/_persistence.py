@@ -9,7 +9,8 @@ replaced there by plain data, and rebuilt by ``__setstate__``:
   the few numbers it learned from the data besides its parameters (the data
   scaler's shift and scale, the Gaussian head's variance floor);
 - the History by its lists and numbers;
-- Adam by its step count and its two moment estimates (kept only for
+- Adam by its step count, its two moment estimates, the average of its
+  iterates and its last iterate (kept only for
   ``solver="adam"``, where :meth:`partial_fit` continues them; dropped by
   :meth:`PersistenceMixin.discard_optimizer_state`);
 - the Generator by its bit generator's state, a dict of ints.
@@ -125,9 +126,11 @@ class PersistenceMixin:
         """Forget Adam's moment estimates, to save a smaller model.
 
         With ``solver="adam"``, a fitted estimator keeps Adam's two moment
-        estimates (two arrays the size of the weights) so that
-        :meth:`partial_fit` continues training where it stopped; they triple
-        the size of a saved model. After this call a later
+        estimates, the average of its iterates and, unless training ended on
+        early stopping's best epoch, its last iterate (three or four arrays
+        the size of the weights) so that :meth:`partial_fit` continues
+        training where it stopped; they make a saved model four to five times
+        larger. After this call a later
         :meth:`partial_fit` starts Adam afresh, as a ``warm_start`` fit
         does. Nothing else changes: transforms and scores are the same.
 

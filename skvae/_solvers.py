@@ -197,11 +197,13 @@ class Adam:
 
     def __init__(self, n_params, dtype, learning_rate_init=1e-3, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, average_decay=0.0):
-        self.learning_rate_init = learning_rate_init
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.average_decay = average_decay
+        # Python floats: NumPy float64 scalars (from np.linspace, say) would
+        # run float32 arrays through float64 loops.
+        self.learning_rate_init = float(learning_rate_init)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.average_decay = float(average_decay)
         self.t = 0
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
@@ -273,7 +275,8 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
     is skipped. When ``optimizer`` averages its iterates, the average is the
     model: it is what ``validation_score`` scores, ``on_iteration`` sees and
     training ends on; the iterate itself continues in the next epoch and is
-    left in ``optimizer.iterate``.
+    left in ``optimizer.iterate`` for the next run, unless training ended on
+    the best validation score, from which the next run then continues.
 
     Returns True when the stopping rule ended training, False when it ran
     ``max_iter`` epochs.
@@ -339,4 +342,11 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
         optimizer.read_average(params)
     if best_params is not None:
         params[...] = best_params
+        if averaging:
+            # Training ended on the best epoch's model: a later run continues
+            # from it, as without averaging, not from an iterate that went on
+            # past it; the average restarts as that model.
+            optimizer.iterate = None
+            np.multiply(params, 1 - optimizer.average_decay**optimizer.t,
+                        out=optimizer.average)
     return converged

@@ -193,6 +193,24 @@ def test_warm_start_and_the_convergence_warning():
     assert vae.n_iter_ == 6 and len(vae.loss_curve_) == 6
 
 
+def test_warm_start_on_dask_after_adam_trains_without_free_bits():
+    # free_bits="auto" is 0.25 for the in-memory Adam fit, but the dask fit
+    # that continues it trains with L-BFGS-B on sums over blocks: 0 there,
+    # so the result does not depend on the chunks.
+    X = make_data(400)
+
+    def continued(chunks):
+        vae = VAETransformer(**{**PARAMS, "solver": "auto", "max_iter": 5},
+                             warm_start=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            vae.partial_fit(X)
+            vae.fit(da.from_array(X, chunks=chunks))
+        return vae._network.params
+
+    assert_allclose(continued((100, 6)), continued((400, 6)), rtol=0, atol=1e-12)
+
+
 def _third_block_bad(X, value, column=1):
     X = X.copy()
     X[250, column] = value  # rows 200-299: the third block of 100 rows

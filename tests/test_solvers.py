@@ -216,4 +216,21 @@ def test_validation_scores_the_average_and_training_ends_on_the_best_one():
 
     run_epochs(adam, params, grad, 5, validation_score)
     np.testing.assert_array_equal(params, seen[1])
-    assert not np.array_equal(adam.iterate, seen[1])
+    # The next run continues from that model, not from the last iterate, and
+    # the average restarts as it.
+    assert adam.iterate is None
+    average = np.empty(3)
+    adam.read_average(average)
+    np.testing.assert_allclose(average, seen[1], rtol=1e-12)
+
+
+def test_adam_settings_are_python_floats():
+    # A NumPy float64 decay or step (np.linspace) would run float32 buffers
+    # through float64 loops and change the result.
+    adam = Adam(3, np.float32, np.float64(0.01), average_decay=np.float64(0.98))
+    assert type(adam.learning_rate_init) is float and type(adam.average_decay) is float
+    params, grad = np.ones(3, dtype=np.float32), np.ones(3, dtype=np.float32)
+    twin = params.copy()
+    adam.step(params, grad)
+    Adam(3, np.float32, 0.01, average_decay=0.98).step(twin, grad)
+    np.testing.assert_array_equal(params, twin)
