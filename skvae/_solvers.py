@@ -256,7 +256,16 @@ class Adam:
 
     def read_average(self, out):
         """Write the bias-corrected average of the iterates into ``out``."""
-        np.multiply(self.average, 1 / (1 - self.average_decay**self.t), out=out)
+        np.multiply(self.average, 1 / self._bias(), out=out)
+
+    def restart_average(self, params):
+        """Make the average read as ``params``, and continue from them."""
+        np.multiply(params, self._bias(), out=self.average)
+        self.iterate = None
+
+    def _bias(self):
+        """The weight ``1 - d**t`` that the zero-started average lacks."""
+        return 1 - self.average_decay**self.t
 
 
 def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
@@ -346,7 +355,5 @@ def run_adam(loss_and_grad, params, grad, optimizer, history, X, *, batch_size,
             # Training ended on the best epoch's model: a later run continues
             # from it, as without averaging, not from an iterate that went on
             # past it; the average restarts as that model.
-            optimizer.iterate = None
-            np.multiply(params, 1 - optimizer.average_decay**optimizer.t,
-                        out=optimizer.average)
+            optimizer.restart_average(params)
     return converged
