@@ -46,6 +46,7 @@ from ._training import (
     resolve_free_bits,
     resolve_learning_rate,
     resolve_solver,
+    resolve_tol,
 )
 from ._validation import ValidationMixin, check_not_array_api
 
@@ -102,7 +103,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         ],
         "average_decay": [Interval(Real, 0, 1, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -136,7 +137,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         learning_rate_init="auto",
         average_decay=0.98,
         max_iter=200,
-        tol=1e-4,
+        tol="auto",
         n_iter_no_change=10,
         early_stopping="auto",
         validation_fraction=0.1,
@@ -275,6 +276,8 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
             self.free_bits, self.solver_, self.n_importance_samples)
         params["learning_rate_init"] = resolve_learning_rate(
             self.learning_rate_init, self.hidden_layer_sizes_)
+        params["tol"] = resolve_tol(self.tol, self.solver_,
+                                    self._network_spec["n_features"])
         params["early_stopping"] = resolve_early_stopping(
             self.early_stopping, self.solver_, n_samples, self.validation_fraction)
         return params

@@ -52,6 +52,7 @@ from ._training import (
     lbfgs_rounds,
     objective_at,
     resolve_free_bits,
+    resolve_tol,
 )
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -215,6 +216,7 @@ def fit(estimator, X, *, incremental, condition=None, sample_weight=None):
     # Whatever solver trained the network before, L-BFGS-B trains it here.
     params["free_bits"] = resolve_free_bits(
         estimator.free_bits, "lbfgs", estimator.n_importance_samples)
+    params["tol"] = resolve_tol(estimator.tol, "lbfgs", X.shape[1])
     settings = Settings.from_params(params)
     check_settings(settings)
     estimator._history.changing_until = first_iteration_at_full_weight(settings)

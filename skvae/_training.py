@@ -33,6 +33,11 @@ RELATIVE_PATIENCE = 0.25
 AUTO_ALPHA_PER_FEATURE = 1e-3
 # The free bits' "auto" nats per latent dimension, where they apply.
 AUTO_FREE_BITS = 0.25
+# The stopping tolerance's "auto": per input feature for Adam, whose losses
+# and validation ELBO are sums over the features; L-BFGS-B's plain value,
+# also the bound on its projected gradient.
+AUTO_TOL_PER_FEATURE = 1e-4
+LBFGS_TOL = 1e-4
 # Validation scores use this many of the fixed scoring draws.
 N_VALIDATION_DRAWS = 4
 
@@ -73,6 +78,14 @@ def resolve_free_bits(free_bits, solver, n_importance_samples):
     if free_bits != "auto":
         return free_bits
     return AUTO_FREE_BITS if solver == "adam" and n_importance_samples == 1 else 0.0
+
+
+def resolve_tol(tol, solver, n_features):
+    """"auto": AUTO_TOL_PER_FEATURE per input feature for Adam (0.0784 nats
+    for 784 pixels), LBFGS_TOL for L-BFGS-B."""
+    if tol != "auto":
+        return tol
+    return AUTO_TOL_PER_FEATURE * n_features if solver == "adam" else LBFGS_TOL
 
 
 def resolve_early_stopping(early_stopping, solver, n_samples, validation_fraction):

@@ -143,7 +143,7 @@ class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
         learning_rate_init="auto",
         average_decay=0.98,
         max_iter=200,
-        tol=1e-4,
+        tol="auto",
         n_iter_no_change=10,
         early_stopping="auto",
         validation_fraction=0.1,

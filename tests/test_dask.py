@@ -199,8 +199,8 @@ def test_warm_start_on_dask_after_adam_trains_without_free_bits():
     # so the result does not depend on the chunks.
     X = make_data(400)
 
-    def continued(chunks):
-        vae = VAETransformer(**{**PARAMS, "solver": "auto", "max_iter": 5},
+    def continued(chunks, **params):
+        vae = VAETransformer(**{**PARAMS, "solver": "auto", "max_iter": 5, **params},
                              warm_start=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -209,6 +209,28 @@ def test_warm_start_on_dask_after_adam_trains_without_free_bits():
         return vae._network.params
 
     assert_allclose(continued((100, 6)), continued((400, 6)), rtol=0, atol=1e-12)
+
+
+def test_warm_start_on_dask_after_adam_stops_with_the_lbfgs_tol(monkeypatch):
+    # tol="auto" is 1e-4 per feature for Adam, but L-BFGS-B's plain 1e-4
+    # (also its gradient bound) for the dask fit that continues Adam's.
+    import skvae._dask
+
+    tols = []
+    fit_lbfgs = skvae._dask.fit_lbfgs
+
+    def spy(network, X, n_rows, rng, history, settings):
+        tols.append(settings.tol)
+        return fit_lbfgs(network, X, n_rows, rng, history, settings)
+
+    monkeypatch.setattr(skvae._dask, "fit_lbfgs", spy)
+    X = make_data(400)
+    vae = VAETransformer(**{**PARAMS, "solver": "auto", "max_iter": 3}, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae.partial_fit(X)
+        vae.fit(da.from_array(X, chunks=(100, 6)))
+    assert vae.solver_ == "adam" and tols == [1e-4]
 
 
 def _third_block_bad(X, value, column=1):

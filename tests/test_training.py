@@ -63,6 +63,7 @@ def test_auto_rules_pick_what_they_document():
         resolve_free_bits,
         resolve_learning_rate,
         resolve_solver,
+        resolve_tol,
     )
 
     assert resolve_solver("auto", 99) == "lbfgs"
@@ -84,6 +85,10 @@ def test_auto_rules_pick_what_they_document():
     assert resolve_free_bits("auto", "adam", 5) == 0  # the IWAE bound has no KL
     assert resolve_free_bits("auto", "lbfgs", 1) == 0
     assert resolve_free_bits(0.5, "lbfgs", 1) == 0.5
+    assert resolve_tol("auto", "adam", 784) == pytest.approx(0.0784)
+    assert resolve_tol("auto", "adam", 64) == pytest.approx(0.0064)
+    assert resolve_tol("auto", "lbfgs", 784) == 1e-4
+    assert resolve_tol(0.0, "adam", 784) == 0.0
 
 
 def test_defaults_resolve_from_the_data():
@@ -128,6 +133,31 @@ def test_auto_free_bits_train_adam_only_and_give_way_to_the_iwae_bound():
     fit(n_importance_samples=3)
     with pytest.raises(ValueError, match="free_bits=0"):
         fit(n_importance_samples=3, free_bits=0.25)
+
+
+def test_auto_tol_is_per_feature_with_adam_only():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skvae import VAETransformer
+
+    X = (np.random.default_rng(0).random((300, 40)) > 0.5).astype(float)
+
+    def fit(**params):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return VAETransformer(2, likelihood="bernoulli", max_iter=60,
+                                  random_state=0, **params).fit(X)
+
+    # With Adam "auto" stops where 1e-4 nats per feature stops, sooner than
+    # the plain 1e-4 would: each epoch's gain must now beat 0.004 nats.
+    auto, per_feature, plain = fit(), fit(tol=40e-4), fit(tol=1e-4)
+    assert auto.n_iter_ == per_feature.n_iter_ < plain.n_iter_
+    np.testing.assert_array_equal(auto.transform(X), per_feature.transform(X))
+    # With L-BFGS-B it is the plain 1e-4, also the bound on the gradient.
+    np.testing.assert_array_equal(fit(solver="lbfgs").transform(X),
+                                  fit(solver="lbfgs", tol=1e-4).transform(X))
 
 
 def test_early_stopping_restores_the_best_parameters():
