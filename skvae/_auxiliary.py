@@ -53,12 +53,12 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from ._classifiers import SoftmaxClassifier
 from ._encoders import GaussianEncoder
 from ._heads import HEADS
 from ._mlp import bounded
 from ._objective import DECODERS, PRIORS, VAENetwork, row_shares
 from ._priors import LOG_2PI, posterior_log_density
-from ._classifiers import SoftmaxClassifier
 from ._semisupervised import class_posterior
 
 
@@ -203,7 +203,8 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
             mu_pa, log_var_pa = self.auxiliary_prior.encode(self._decoder_input(Z, Y))
             log_pa.append(gaussian_log_density(A, mu_pa, log_var_pa))
             log_px.append(self.decoder.log_prob(X_rep, self._generative_input(A, Z, Y)))
-            kl.append(self.prior.kl_terms(mu, log_var, eps_c, Z, noise_c)[0].sum(axis=1))
+            kl_terms, _ = self.prior.kl_terms(mu, log_var, eps_c, Z, noise_c)
+            kl.append(kl_terms.sum(axis=1))
             log_ratio.append(self.prior.log_density(Z, noise_c)
                              - posterior_log_density(eps_c, log_var))
         stack = lambda terms: np.stack(terms, axis=-1).reshape(K, n, -1)  # noqa: E731
@@ -337,7 +338,8 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         pa_outputs, mu_pa, log_var_pa = self.auxiliary_prior.forward(
             self._decoder_input(Z, Y))
         log_pa = gaussian_log_density(A_p, mu_pa, log_var_pa)
-        log_px, decoder_cache = self.decoder.forward(X_p, self._generative_input(A_p, Z, Y))
+        log_px, decoder_cache = self.decoder.forward(
+            X_p, self._generative_input(A_p, Z, Y))
         kl_terms, kl_cache = self.prior.kl_terms(mu_z, log_var_z, eps_p, Z, noise_p)
         beta = objective.beta
         E = log_px + log_pa - beta * kl_terms.sum(axis=1)

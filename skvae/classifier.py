@@ -39,6 +39,15 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     point more accurate than q(y|x) (see Notes). :meth:`sample` draws new
     rows of chosen classes from the generative model.
 
+    With ``n_auxiliary_components=ka > 0`` the model is the skip deep
+    generative model (SDGM) of Maaløe et al. (2016) [2]_: M2 with an
+    auxiliary variable a of ka dimensions, drawn from q(a|x), which the
+    classifier q(y|a, x) and the encoder q(z|a, y, x) see beside x, and
+    which the generative model draws from p(a|z, y) and decodes with z and
+    y, p(x|a, z, y). Each step draws one a per row and one z per row and
+    class; prediction estimates p(x|y) by importance sampling over the 16
+    fixed draws of a and z.
+
     :class:`ConditionalVAE` fits the same model on partly labeled data, as a
     transformer (codes, decoding as a chosen class, ELBO scores); this
     estimator is the classifier, scored by accuracy.
@@ -100,6 +109,8 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     ----------
     .. [1] D. P. Kingma, D. J. Rezende, S. Mohamed and M. Welling,
        "Semi-Supervised Learning with Deep Generative Models", NeurIPS 2014.
+    .. [2] L. Maaløe, C. K. Sønderby, S. K. Sønderby and O. Winther,
+       "Auxiliary Deep Generative Models", ICML 2016.
 
     Examples
     --------
