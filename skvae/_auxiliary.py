@@ -207,9 +207,9 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
             kl.append(kl_terms.sum(axis=1))
             log_ratio.append(self.prior.log_density(Z, noise_c)
                              - posterior_log_density(eps_c, log_var))
-        stack = lambda terms: np.stack(terms, axis=-1).reshape(K, n, -1)  # noqa: E731
-        return (log_qa, log_q.reshape(K, n, -1), stack(log_px), stack(log_pa),
-                stack(kl), stack(log_ratio))
+        log_px, log_pa, kl, log_ratio = (np.stack(terms, axis=-1).reshape(K, n, -1)
+                                         for terms in (log_px, log_pa, kl, log_ratio))
+        return log_qa, log_q.reshape(K, n, -1), log_px, log_pa, kl, log_ratio
 
     # -- forward computations ------------------------------------------------
 
