@@ -80,8 +80,13 @@ class SoftmaxClassifier(mlp.MLPPart):
         """log q(y | x), of shape (n_samples, n_classes)."""
         return self.forward(X)[0]
 
-    def backward(self, outputs, log_q, d_log_q):
-        """Back-propagate d loss / d log q(y | x) into the weight gradients."""
+    def backward(self, outputs, log_q, d_log_q, input_grad=False):
+        """Back-propagate d loss / d log q(y | x) into the weight gradients.
+
+        With ``input_grad``, returns d loss / d input (of the input the
+        network saw, i.e. after :func:`mlp.bounded`), for a classifier whose
+        input is itself computed (the auxiliary model's [x, a]); else None.
+        """
         d_logits = log_softmax_backward(log_q, d_log_q)
-        mlp.backward(self.W, outputs, d_logits, self.activation, self._grad_W,
-                     self._grad_b, input_grad=False)
+        return mlp.backward(self.W, outputs, d_logits, self.activation, self._grad_W,
+                            self._grad_b, input_grad=input_grad)

@@ -23,6 +23,17 @@ PARAMETERS = {
         alpha = 0.1. On digits with 50 labels, 0.1 left VAEClassifier at
         0.43 test accuracy and 10 reached 0.92: with few labels, the
         unlabeled rows' term otherwise decides what the classes are."""),
+    "n_auxiliary_components": ("int", """
+        Dimension of the auxiliary variable a of the skip deep generative
+        model (SDGM, Maaløe et al. 2016); 0 fits model M2. With ka > 0 a is
+        drawn from q(a|x); the classifier q(y|a, x) and the encoder
+        q(z|a, y, x) see [x, a], and the generative model adds p(a|z, y) and
+        decodes p(x|a, z, y). Each network has the hidden layers
+        ``hidden_layer_sizes``. Prediction estimates p(x|y) by importance
+        sampling over the fixed draws of a and z. Needs ``free_bits=0``. On
+        digits with 50 and 100 labels (``benchmarks/bench_semisupervised.py``)
+        16 reached 0.949 and 0.953 test accuracy where M2 reached 0.919 and
+        0.943, for about 2.5 times M2's fit time."""),
     "hidden_layer_sizes": ('"auto", int or tuple of int', """
         Sizes of the encoder's hidden layers; the decoder mirrors them in
         reverse. ``()`` gives a linear encoder and decoder. ``"auto"`` is one

@@ -135,7 +135,7 @@ class LabelsMixin:
                 f"{classes[counts <= 0]}."
             )
         if continues:
-            if isinstance(self._network, SemiSupervisedNetwork) != semi_supervised:
+            if hasattr(self._network, "classifier") != semi_supervised:
                 raise ValueError(
                     "warm_start cannot switch between fully and partly labeled "
                     "data (rows labeled -1): the network of one has a classifier "

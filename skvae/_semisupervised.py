@@ -38,6 +38,20 @@ from scipy.special import logsumexp
 from ._objective import VAENetwork, row_shares
 
 
+def class_posterior(log_px, class_log_prior, dtype):
+    """log p(y|x) in ``dtype``, from log p(x|y) of shape (n_samples, n_classes)
+    and the class prior log pi: p(y|x) is proportional to pi_y p(x|y)."""
+    # In float64, bounded, and relative to each row's best class: rows far
+    # from the data may reach the dtype's limits, where a plain logsumexp
+    # would round every class to probability one.
+    huge = np.finfo(np.float64).max / 4
+    log_joint = np.clip(log_px.astype(np.float64), -huge, huge)
+    log_joint -= log_joint.max(axis=1, keepdims=True)
+    log_joint += class_log_prior
+    log_proba = log_joint - logsumexp(log_joint, axis=1, keepdims=True)
+    return log_proba.astype(dtype, copy=False)
+
+
 class SemiSupervisedNetwork(VAENetwork):
     """Encoder q(z|x), prior p(z), decoder p(x|z, y) and classifier q(y|x).
 
@@ -73,8 +87,12 @@ class SemiSupervisedNetwork(VAENetwork):
         super().initialize(X, rng, var_floor_fraction, sample_weight)
         self.classifier.initialize(rng)
 
-    def log_proba(self, X):
-        """log q(y|x), of shape (n_samples, n_classes)."""
+    def log_proba(self, X, eps=None):
+        """log q(y|x), of shape (n_samples, n_classes).
+
+        ``eps`` is unused: q(y|x) takes no draws (the auxiliary model's
+        classifier, :mod:`skvae._auxiliary`, does).
+        """
         return self.classifier.log_proba(self.scaler.transform(X))
 
     def posterior_log_proba(self, X, eps):
@@ -88,15 +106,7 @@ class SemiSupervisedNetwork(VAENetwork):
         """
         classes = np.eye(self.n_conditions, dtype=self.dtype)
         log_px = np.stack([self.log_likelihood(X, eps, c) for c in classes], axis=1)
-        # In float64, bounded, and relative to each row's best class: rows far
-        # from the data may reach the dtype's limits, where a plain logsumexp
-        # would round every class to probability one.
-        huge = np.finfo(np.float64).max / 4
-        log_joint = np.clip(log_px.astype(np.float64), -huge, huge)
-        log_joint -= log_joint.max(axis=1, keepdims=True)
-        log_joint += self.class_log_prior
-        log_proba = log_joint - logsumexp(log_joint, axis=1, keepdims=True)
-        return log_proba.astype(self.dtype, copy=False)
+        return class_posterior(log_px, self.class_log_prior, self.dtype)
 
     def class_elbos(self, X, eps, beta=1.0):
         """E(x, c) for every class c, of shape (n_classes, n_samples).

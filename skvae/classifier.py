@@ -1,16 +1,18 @@
 """VAEClassifier: semi-supervised classification with a conditional VAE (M2)."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._auxiliary import build_auxiliary_network
 from ._base import BaseVAE
 from ._callbacks import fit_task
 from ._docs import document_parameters
 from ._labels import HIDDEN_LAYER_SIZES_DOC, LabelsMixin
+from ._training import resolve_free_bits
 from ._utils import transactional
 
 
@@ -36,6 +38,15 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     posterior q(y|x) approximates during training, and on digits about one
     point more accurate than q(y|x) (see Notes). :meth:`sample` draws new
     rows of chosen classes from the generative model.
+
+    With ``n_auxiliary_components=ka > 0`` the model is the skip deep
+    generative model (SDGM) of Maaløe et al. (2016) [2]_: M2 with an
+    auxiliary variable a of ka dimensions, drawn from q(a|x), which the
+    classifier q(y|a, x) and the encoder q(z|a, y, x) see beside x, and
+    which the generative model draws from p(a|z, y) and decodes with z and
+    y, p(x|a, z, y). Each step draws one a per row and one z per row and
+    class; prediction estimates p(x|y) by importance sampling over the 16
+    fixed draws of a and z.
 
     :class:`ConditionalVAE` fits the same model on partly labeled data, as a
     transformer (codes, decoding as a chosen class, ELBO scores); this
@@ -98,6 +109,8 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     ----------
     .. [1] D. P. Kingma, D. J. Rezende, S. Mohamed and M. Welling,
        "Semi-Supervised Learning with Deep Generative Models", NeurIPS 2014.
+    .. [2] L. Maaløe, C. K. Sønderby, S. K. Sønderby and O. Winther,
+       "Auxiliary Deep Generative Models", ICML 2016.
 
     Examples
     --------
@@ -117,6 +130,7 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     _parameter_constraints: dict = {
         **BaseVAE._parameter_constraints,
         "classification_weight": [Interval(Real, 0, None, closed="left")],
+        "n_auxiliary_components": [Interval(Integral, 0, None, closed="left")],
     }
 
     _always_classifies = True
@@ -126,6 +140,7 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
         n_components=4,
         *,
         classification_weight=10.0,
+        n_auxiliary_components=0,
         hidden_layer_sizes=(256,),
         activation="relu",
         likelihood="gaussian",
@@ -187,6 +202,34 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
             warm_start=warm_start,
         )
         self.classification_weight = classification_weight
+        self.n_auxiliary_components = n_auxiliary_components
+
+    def _architecture(self):
+        return (*super()._architecture(), self.n_auxiliary_components)
+
+    def _make_network_spec(self, X, condition=None, sample_weight=None):
+        spec = super()._make_network_spec(X, condition, sample_weight)
+        if self.n_auxiliary_components:
+            free_bits = resolve_free_bits(self.free_bits, self.solver_,
+                                          self.n_importance_samples)
+            if free_bits:
+                raise ValueError(
+                    "The skip deep generative model (n_auxiliary_components > 0) "
+                    "weighs each class's KL term by q(y|a, x) and has no free-bits "
+                    f"version: use free_bits=0 (got free_bits={self.free_bits!r}).")
+            spec["n_auxiliary_components"] = self.n_auxiliary_components
+        return spec
+
+    def _build_network(self, spec):
+        """M2's network, or with ``n_auxiliary_components`` in the spec the
+        skip deep generative model's (:mod:`skvae._auxiliary`)."""
+        spec = dict(spec)
+        n_auxiliary_components = spec.pop("n_auxiliary_components", 0)
+        if not n_auxiliary_components:
+            return super()._build_network(spec)
+        labels = spec.pop("semi_supervised")
+        return build_auxiliary_network(
+            **spec, **labels, n_auxiliary_components=n_auxiliary_components)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -52,6 +52,7 @@ def expected_failed_checks(estimator):
         ConditionalVAE(solver="adam", prior="hierarchical"),
         VAEClassifier(),
         VAEClassifier(solver="lbfgs"),
+        VAEClassifier(n_auxiliary_components=4),
         VAEOutlierDetector(),
         VAEOutlierDetector(score_type="log_likelihood", solver="lbfgs"),
         VAEOutlierDetector(score_type="elbo", prior="flow"),

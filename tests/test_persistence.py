@@ -28,6 +28,9 @@ CASES = {
     # Rows labeled -1: the network adds a classifier and the labels' statistics.
     "conditional-partial": lambda: ConditionalVAE(3, max_iter=10, random_state=0),
     "classifier": lambda: VAEClassifier(3, max_iter=3, random_state=0),
+    # The skip deep generative model: two more networks, the same state.
+    "classifier-sdgm": lambda: VAEClassifier(3, n_auxiliary_components=2, max_iter=3,
+                                             random_state=0),
     "detector": lambda: VAEOutlierDetector(3, max_iter=3, random_state=0),
     "vqvae": lambda: VQVAETransformer(2, 4, hidden_layer_sizes=(8,), max_iter=3,
                                       random_state=0),
@@ -45,7 +48,7 @@ def fit(name, X, y, dtype=np.float64):
     estimator = CASES[name]()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if name in ("conditional-partial", "classifier"):
+        if name in ("conditional-partial", "classifier", "classifier-sdgm"):
             partial = np.where(np.arange(len(y)) % 2, y, -1)
             return estimator.fit(X.astype(dtype), partial)
         if isinstance(estimator, ConditionalVAE):
