@@ -281,6 +281,21 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         return self.scaler.inverse_transform(
             self.decoder.mean(self._generative_input(mu_a, Z, Y)))
 
+    def _not_defined(self, what):
+        raise NotImplementedError(
+            f"{what} is not defined for the auxiliary model "
+            "(n_auxiliary_components > 0): its codes z depend on a and on the "
+            "class. VAEClassifier scores rows with predict_proba.")
+
+    def kl(self, X, eps):
+        self._not_defined("The KL term of a row")
+
+    def log_likelihood(self, X, eps, C=None):
+        self._not_defined("log p(x) of a row")
+
+    def reconstruction_error(self, X, C=None):
+        self._not_defined("The reconstruction error of a row")
+
     # -- training objective --------------------------------------------------
 
     def loss_and_grad(self, X, eps, objective, alpha, C, sample_weight=None):

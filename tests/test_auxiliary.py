@@ -285,3 +285,16 @@ def test_parameters_are_validated(digits):
     with pytest.raises(ValueError, match="n_importance_samples=1"):
         VAEClassifier(**SMALL, n_auxiliary_components=2,
                       n_importance_samples=2).fit(X, partial)
+
+
+def test_row_scores_of_the_plain_vae_are_refused_not_miscomputed():
+    network = build_auxiliary_network(
+        3, 2, (4,), "tanh", "gaussian", np.float64, n_auxiliary_components=2,
+        n_conditions=2, class_log_prior=np.log([0.5, 0.5]))
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    network.initialize(X, np.random.default_rng(0))
+    eps = np.zeros((1, 5, network.noise_dims))
+    for call in (lambda: network.kl(X, eps), lambda: network.log_likelihood(X, eps),
+                 lambda: network.reconstruction_error(X)):
+        with pytest.raises(NotImplementedError, match="auxiliary model"):
+            call()
