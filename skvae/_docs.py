@@ -158,10 +158,9 @@ PARAMETERS = {
         L-BFGS-B also stops when its projected gradient falls below ``tol``.
         ``"auto"`` is 1e-4 nats per input feature with Adam (0.0064 for the
         8x8 digits, 0.0784 for 784 pixels: the ELBO is a sum over the
-        features) and 1e-4 with L-BFGS-B. On 784-pixel digits it ended
-        default fits after 73 to 78 epochs instead of all 200 when the data
-        had 7,188 training rows, for 1.4 nats of held-out ELBO (user guide,
-        "The defaults")."""),
+        features) and 1e-4 with L-BFGS-B. It ends fits whose validation
+        ELBO creeps up by hundredths of a nat per epoch (user guide, "The
+        defaults")."""),
     "n_iter_no_change": ("int", """
         Training stops after more than this many iterations in a row without
         improvement."""),
