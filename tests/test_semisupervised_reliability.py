@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from test_reliability import PROPERTY_SETTINGS, blobs, same, tables
 
 from skvae import ConditionalVAE, VAEClassifier
+from skvae._auxiliary import AuxiliarySemiSupervisedNetwork
 from skvae._semisupervised import SemiSupervisedNetwork
 
 SMALL = {"n_components": 2, "hidden_layer_sizes": (8,), "random_state": 0}
@@ -78,17 +79,23 @@ def test_property_finite_outputs_for_any_finite_input(data, solver, kind, max_it
 
 
 def inject(monkeypatch, fault, k):
-    """Make SemiSupervisedNetwork.loss_and_grad raise ``fault`` on its k-th call."""
-    original = SemiSupervisedNetwork.loss_and_grad
+    """Make the semi-supervised networks' loss_and_grad (M2's, and the SDGM's
+    that VAEClassifier fits by default) raise ``fault`` on the k-th call."""
     calls = {"n": 0}
 
-    def wrapper(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == k:
-            raise fault(f"injected at call {k}")
-        return original(self, *args, **kwargs)
+    def patch(network_class):
+        original = network_class.loss_and_grad
 
-    monkeypatch.setattr(SemiSupervisedNetwork, "loss_and_grad", wrapper)
+        def wrapper(self, *args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == k:
+                raise fault(f"injected at call {k}")
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(network_class, "loss_and_grad", wrapper)
+
+    patch(SemiSupervisedNetwork)
+    patch(AuxiliarySemiSupervisedNetwork)
     return calls
 
 
