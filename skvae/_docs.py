@@ -30,11 +30,12 @@ PARAMETERS = {
         q(z|a, y, x) see [x, a], and the generative model adds p(a|z, y) and
         decodes p(x|a, z, y). Each network has the hidden layers
         ``hidden_layer_sizes``. Prediction estimates p(x|y) by importance
-        sampling over the fixed draws of a and z. Needs ``free_bits=0``. On
-        digits with 50 and 100 labels (``benchmarks/bench_semisupervised.py``)
-        16 reached 0.949 and 0.953 test accuracy where M2 reached 0.919 and
-        0.943, for about 2.5 times M2's fit time; on the other splits the
-        default was chosen on, 0.953 and 0.965 against 0.938 and 0.966."""),
+        sampling over the fixed draws of a and z. Needs ``free_bits=0``
+        (``"auto"`` is 0 here). On digits with 50 and 100 labels
+        (``benchmarks/bench_semisupervised.py``) 16 reached 0.949 and 0.953
+        test accuracy where M2 reached 0.919 and 0.943, for about 2.5 times
+        M2's fit time; on the other splits the default was chosen on, 0.953
+        and 0.965 against 0.938 and 0.966."""),
     "hidden_layer_sizes": ('"auto", int or tuple of int', """
         Sizes of the encoder's hidden layers; the decoder mirrors them in
         reverse. ``()`` gives a linear encoder and decoder. ``"auto"`` is one

@@ -12,7 +12,6 @@ from ._base import BaseVAE
 from ._callbacks import fit_task
 from ._docs import document_parameters
 from ._labels import HIDDEN_LAYER_SIZES_DOC, LabelsMixin
-from ._training import resolve_free_bits
 from ._utils import transactional
 
 
@@ -211,12 +210,18 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     def _architecture(self):
         return (*super()._architecture(), self.n_auxiliary_components)
 
+    def _resolved_params(self, n_samples):
+        # The SDGM has no free-bits version: its "auto" is 0, as it is for
+        # the importance-weighted bound.
+        params = super()._resolved_params(n_samples)
+        if self.n_auxiliary_components and self.free_bits == "auto":
+            params["free_bits"] = 0.0
+        return params
+
     def _make_network_spec(self, X, condition=None, sample_weight=None):
         spec = super()._make_network_spec(X, condition, sample_weight)
         if self.n_auxiliary_components:
-            free_bits = resolve_free_bits(self.free_bits, self.solver_,
-                                          self.n_importance_samples)
-            if free_bits:
+            if self.free_bits != "auto" and self.free_bits:
                 raise ValueError(
                     "The skip deep generative model (n_auxiliary_components > 0) "
                     "weighs each class's KL term by q(y|a, x) and has no free-bits "

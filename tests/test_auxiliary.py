@@ -299,3 +299,26 @@ def test_row_scores_of_the_plain_vae_are_refused_not_miscomputed():
                  lambda: network.reconstruction_error(X)):
         with pytest.raises(NotImplementedError, match="auxiliary model"):
             call()
+
+
+def test_free_bits_auto_is_zero_for_the_sdgm():
+    # "auto" is 0.25 for Adam's ELBO elsewhere; the SDGM has no free-bits
+    # version, so its "auto" is 0 (as for the importance-weighted bound),
+    # not an error, also when a warm start switches to "auto".
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:150], y[:150].copy()
+    y[40:] = -1
+    params = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = VAEClassifier(free_bits="auto", **params).fit(X, y)
+        zero = VAEClassifier(free_bits=0.0, **params).fit(X, y)
+        np.testing.assert_array_equal(auto.predict_proba(X), zero.predict_proba(X))
+        zero.set_params(warm_start=True, free_bits="auto").fit(X, y)
+    with pytest.raises(ValueError, match="free_bits=0"):
+        VAEClassifier(free_bits=0.1, **params).fit(X, y)
+    # M2 keeps free bits, and its "auto".
+    m2 = VAEClassifier(n_auxiliary_components=0, free_bits="auto", **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert m2.fit(X, y)._resolved_params(len(X))["free_bits"] == 0.25
