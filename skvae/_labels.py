@@ -120,8 +120,9 @@ class LabelsMixin:
         semi_supervised = self._is_semi_supervised(condition)
         if semi_supervised and self.n_importance_samples > 1:
             raise ValueError(
-                "Model M2 (VAEClassifier, or ConditionalVAE with rows labeled -1) "
-                "trains on the ELBO summed over the classes, which has no "
+                "The semi-supervised models (VAEClassifier, M2 or the SDGM, and "
+                "ConditionalVAE with rows labeled -1) train on the ELBO summed "
+                "over the classes, which has no "
                 "importance-weighted version here: use n_importance_samples=1 "
                 f"(got {self.n_importance_samples})."
             )

@@ -310,8 +310,9 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
 
         p(y|x) is proportional to p(y) p(x|y): the class prior
         ``class_prior_`` times the importance-weighted estimate of p(x|y)
-        over the 16 draws of q(z|x) fixed at fit, so the same rows give the
-        same probabilities.
+        over 16 draws fixed at fit (of q(z|x) for M2; of q(a|x) and
+        q(z|a, y, x) with ``n_auxiliary_components > 0``), so the same rows
+        give the same probabilities.
 
         Parameters
         ----------
