@@ -210,6 +210,10 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     def _architecture(self):
         return (*super()._architecture(), self.n_auxiliary_components)
 
+    def __setstate__(self, state):
+        # A VAEClassifier saved before n_auxiliary_components existed is M2.
+        super().__setstate__({"n_auxiliary_components": 0, **state})
+
     def _resolved_params(self, n_samples):
         # The SDGM has no free-bits version: its "auto" is 0, as it is for
         # the importance-weighted bound.

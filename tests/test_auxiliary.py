@@ -322,3 +322,23 @@ def test_free_bits_auto_is_zero_for_the_sdgm():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         assert m2.fit(X, y)._resolved_params(len(X))["free_bits"] == 0.25
+
+
+def test_a_classifier_saved_before_the_sdgm_loads_as_m2():
+    # Its state has no n_auxiliary_components: get_params, clone and a warm
+    # refit read it as 0, the model it was.
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:150], y[:150].copy()
+    y[40:] = -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = VAEClassifier(n_auxiliary_components=0, hidden_layer_sizes=(8,),
+                            max_iter=2, random_state=0).fit(X, y)
+        state = clf.__getstate__()
+        del state["n_auxiliary_components"]
+        old = VAEClassifier.__new__(VAEClassifier)
+        old.__setstate__(state)
+        assert old.get_params()["n_auxiliary_components"] == 0
+        np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+        assert isinstance(old.set_params(warm_start=True).fit(X, y)._network,
+                          SemiSupervisedNetwork)
