@@ -57,8 +57,12 @@ def amortized_accuracy(model, X, y):
     if network is None or not hasattr(network, "log_proba"):
         return None
     X = X.astype(network.dtype)
-    # The auxiliary model's q(y|x) averages q(y|a, x) over the fixed draws of a.
-    log_q = network.log_proba(X, model._score_noise)
+    # The auxiliary model's q(y|x) averages q(y|a, x) over the fixed draws of
+    # a; M2's networks before it took no draws (--package of an older copy).
+    try:
+        log_q = network.log_proba(X, model._score_noise)
+    except TypeError:
+        log_q = network.log_proba(X)
     return float(np.mean(model.classes_[log_q.argmax(axis=1)] == y))
 
 

@@ -339,8 +339,8 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
             raise ValueError(
                 "warm_start and partial_fit continue training the fitted network, "
                 "so n_components, hidden_layer_sizes, activation, likelihood, "
-                "the prior's and the decoder's settings must stay as they "
-                "were: fitted with "
+                "the prior's and the decoder's settings (and a classifier's "
+                "n_auxiliary_components) must stay as they were: fitted with "
                 f"{then}, now {now}. Set warm_start=False to train a new network."
             )
 
