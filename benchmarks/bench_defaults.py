@@ -4,7 +4,7 @@ Every skvae model here is built with its defaults only:
 ``VAETransformer(n_components=k, likelihood="bernoulli", random_state=seed)``
 and ``VAEOutlierDetector(random_state=0)``.
 
-1. Time to quality, on two data sets, 80/20 split (``random_state=0``):
+1. Time to quality, on three data sets, 80/20 split (``random_state=0``):
    - digits binarized at 0.5 (64 features), 8 codes; the reference has
      hidden 128 and trains 200 epochs;
    - the same digits upsampled to 28x28 with ``scipy.ndimage.zoom`` and
