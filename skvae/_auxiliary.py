@@ -57,9 +57,9 @@ from ._classifiers import SoftmaxClassifier
 from ._encoders import GaussianEncoder
 from ._heads import HEADS
 from ._mlp import bounded
-from ._objective import DECODERS, PRIORS, VAENetwork, row_shares
+from ._objective import DECODERS, PRIORS, VAENetwork
 from ._priors import LOG_2PI, posterior_log_density
-from ._semisupervised import class_posterior
+from ._semisupervised import class_posterior, split_batch
 
 
 def gaussian_log_density(A, mu, log_var):
@@ -320,13 +320,10 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         n, d = X.shape
         k, ka, n_classes, dtype = (self.n_components, self.n_auxiliary,
                                    self.n_conditions, self.dtype)
-        weights, n_effective = row_shares(sample_weight, dtype, n)
-        share = np.full(n, 1 / n, dtype=dtype) if weights is None else weights
-        X = self.scaler.transform(X)
-        labeled = C.any(axis=1)
-        lab, unl = np.flatnonzero(labeled), np.flatnonzero(~labeled)
+        _, share, n_effective, lab, unl, y_lab = split_batch(
+            C, sample_weight, dtype)
         n_lab, n_unl = lab.size, unl.size
-        y_lab = C[lab].argmax(axis=1)
+        X = self.scaler.transform(X)
 
         # q(a|x) and q(y|a, x)
         enc_a, mu_a, log_var_a, std_a, A = self._draw_auxiliary(X, eps_a)

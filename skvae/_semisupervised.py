@@ -52,6 +52,20 @@ def class_posterior(log_px, class_log_prior, dtype):
     return log_proba.astype(dtype, copy=False)
 
 
+def split_batch(C, sample_weight, dtype):
+    """A partly labeled batch's rows: the normalized sample weights (None
+    without), each row's share of the batch (its weight over the total, 1/n
+    without weights), the effective number of rows, the indices of the
+    labeled and the unlabeled rows (an all-zero row of the one-hot ``C``)
+    and the labeled rows' classes."""
+    n = C.shape[0]
+    weights, n_effective = row_shares(sample_weight, dtype, n)
+    share = np.full(n, 1 / n, dtype=dtype) if weights is None else weights
+    labeled = C.any(axis=1)
+    lab, unl = np.flatnonzero(labeled), np.flatnonzero(~labeled)
+    return weights, share, n_effective, lab, unl, C[lab].argmax(axis=1)
+
+
 class SemiSupervisedNetwork(VAENetwork):
     """Encoder q(z|x), prior p(z), decoder p(x|z, y) and classifier q(y|x).
 
@@ -159,13 +173,10 @@ class SemiSupervisedNetwork(VAENetwork):
         eps, noise = self._split_noise(eps)
         n, k = X.shape[0], self.n_components
         n_classes, dtype = self.n_conditions, self.dtype
-        weights, n_effective = row_shares(sample_weight, dtype, n)
-        share = np.full(n, 1 / n, dtype=dtype) if weights is None else weights
-        X = self.scaler.transform(X)
-        labeled = C.any(axis=1)
-        lab, unl = np.flatnonzero(labeled), np.flatnonzero(~labeled)
+        weights, share, n_effective, lab, unl, y_lab = split_batch(
+            C, sample_weight, dtype)
         n_lab, n_unl = lab.size, unl.size
-        y_lab = C[lab].argmax(axis=1)
+        X = self.scaler.transform(X)
 
         log_q, classifier_outputs = self.classifier.forward(X)
         enc, mu, log_var = self.encoder.forward(X)

@@ -27,3 +27,26 @@ def relative_error(analytic, numeric):
     scale = max(np.linalg.norm(analytic), np.linalg.norm(numeric))
     assert scale > 0, "both gradients are zero: the check would be vacuous"
     return np.linalg.norm(analytic - numeric) / scale
+
+
+def partly_labeled_batch(net, X, rng, labeled_every, n_classes):
+    """One-hot classes for every ``labeled_every``-th row (none for 0), and
+    one draw of noise, in the network's dtype: a batch for a semi-supervised
+    network's gradient check."""
+    n = X.shape[0]
+    C = np.zeros((n, n_classes))
+    if labeled_every:
+        rows = np.arange(0, n, labeled_every)
+        C[rows, rng.integers(0, n_classes, rows.size)] = 1
+    eps = rng.standard_normal((1, n, net.noise_dims))
+    return net, X.astype(net.dtype), C.astype(net.dtype), eps.astype(net.dtype)
+
+
+def gradient_error(net, X, C, eps, objective, alpha=0.3, sample_weight=None):
+    """Relative error of a semi-supervised network's loss_and_grad gradient."""
+    def loss():
+        return net.loss_and_grad(X, eps, objective, alpha, C, sample_weight)
+
+    loss()
+    analytic = net.grad.copy()
+    return relative_error(analytic, numerical_gradient(loss, net.params))

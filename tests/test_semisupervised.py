@@ -2,7 +2,10 @@ import pickle
 
 import numpy as np
 import pytest
-from gradcheck import numerical_gradient, relative_error
+from gradcheck import (
+    gradient_error,
+    partly_labeled_batch,
+)
 from scipy.special import logsumexp
 
 from skvae._classifiers import SoftmaxClassifier
@@ -30,21 +33,7 @@ def make_network(likelihood="gaussian", prior="normal", decoder="mlp", hidden=(4
                                 dtype, LOG_PRIOR, label_weight=1.7)
     net.initialize(X, rng)
     net.params += (0.1 * rng.standard_normal(net.params.shape)).astype(dtype)
-    C = np.zeros((n, N_CLASSES))
-    if labeled_every:
-        rows = np.arange(0, n, labeled_every)
-        C[rows, rng.integers(0, N_CLASSES, rows.size)] = 1
-    eps = rng.standard_normal((1, n, net.noise_dims))
-    return net, X.astype(dtype), C.astype(dtype), eps.astype(dtype)
-
-
-def gradient_error(net, X, C, eps, objective, alpha=0.3, sample_weight=None):
-    def loss():
-        return net.loss_and_grad(X, eps, objective, alpha, C, sample_weight)
-
-    loss()
-    analytic = net.grad.copy()
-    return relative_error(analytic, numerical_gradient(loss, net.params))
+    return partly_labeled_batch(net, X, rng, labeled_every, N_CLASSES)
 
 
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
