@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_quality.py
 	cd benchmarks && ../$(PY) bench_inference.py
 	cd benchmarks && ../$(PY) bench_anomaly.py
+	cd benchmarks && ../$(PY) bench_anomaly_heldout.py
 	cd benchmarks && ../$(PY) bench_variants.py
 	cd benchmarks && ../$(PY) bench_vqvae.py
 	cd benchmarks && ../$(PY) bench_dask.py
