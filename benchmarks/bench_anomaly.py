@@ -185,17 +185,25 @@ def print_row(row):
           f"{row['average_precision']:>8.3f}{row['fit_seconds']:>9.2f}", flush=True)
 
 
-def main():
+def rank(datasets, settings, others):
+    """One row per data set and detector: each skvae setting scored three ways
+    (``settings``: name -> parameters), then each of ``others`` (name -> a
+    function making an unfitted detector). Prints every row as it comes."""
     rows = []
-    for dataset, tasks in DATASETS.items():
-        for setting, params in SKVAE_SETTINGS.items():
+    for dataset, tasks in datasets.items():
+        for setting, params in settings.items():
             for score_type, result in evaluate_skvae(params, tasks).items():
                 rows.append({"dataset": dataset, "detector": f"{setting} {score_type}",
                              "params": params, **result})
                 print_row(rows[-1])
-        for name, make in baselines().items():
+        for name, make in others.items():
             rows.append({"dataset": dataset, "detector": name, **evaluate(make, tasks)})
             print_row(rows[-1])
+    return rows
+
+
+def main():
+    rows = rank(DATASETS, SKVAE_SETTINGS, baselines())
     print(f"\n{'data set':<30}{'detector':<38}{'ROC-AUC':>8}{'AP':>8}{'fit (s)':>9}")
     for row in rows:
         print_row(row)

@@ -18,15 +18,15 @@ while choosing, with the defaults, the tabular preset
   anomalies with their features shuffled across rows) and three Gaussian
   blobs in 10-D (anomalies uniform in their bounding box).
 
-Prints mean ROC-AUC per family and detector and writes
-benchmarks/results/anomaly_heldout.json.
+Prints mean ROC-AUC, average precision and fit time per task family and
+detector, and writes benchmarks/results/anomaly_heldout.json.
 
 Run: python benchmarks/bench_anomaly_heldout.py
 """
 
 import numpy as np
 from _common import save
-from bench_anomaly import evaluate, evaluate_skvae
+from bench_anomaly import rank
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_blobs
 from sklearn.ensemble import IsolationForest
 from sklearn.model_selection import train_test_split
@@ -34,8 +34,8 @@ from sklearn.neighbors import LocalOutlierFactor
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 SETTINGS = {
-    "defaults": {},
-    "tabular preset": {"variance_floor": 1.0, "average_decay": 0.995},
+    "skvae defaults": {},
+    "skvae tabular preset": {"variance_floor": 1.0, "average_decay": 0.995},
 }
 BASELINES = {
     "IsolationForest": lambda: IsolationForest(random_state=0),
@@ -143,20 +143,7 @@ FAMILIES = {
 
 
 def main():
-    rows = []
-    for family, tasks in FAMILIES.items():
-        for setting, params in SETTINGS.items():
-            for score_type, result in evaluate_skvae(params, tasks).items():
-                rows.append({"family": family, "detector": f"skvae {setting} {score_type}",
-                             "params": params, **result})
-        for name, make in BASELINES.items():
-            rows.append({"family": family, "detector": name, **evaluate(make, tasks)})
-        for row in rows:
-            if row["family"] == family:
-                print(f"{family:<26}{row['detector']:<44}{row['roc_auc']:>8.3f}",
-                      flush=True)
-    save("anomaly_heldout", rows)
-
+    save("anomaly_heldout", rank(FAMILIES, SETTINGS, BASELINES))
 
 if __name__ == "__main__":
     main()
