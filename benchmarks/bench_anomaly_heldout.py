@@ -27,7 +27,13 @@ Run: python benchmarks/bench_anomaly_heldout.py
 import numpy as np
 from _common import save
 from bench_anomaly import rank
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_blobs
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_blobs,
+)
 from sklearn.ensemble import IsolationForest
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import LocalOutlierFactor
@@ -71,8 +77,8 @@ def cancer_reversed():
         rng = np.random.default_rng(seed)
         malignant_test = np.flatnonzero(~b_test)
         n_benign = max(1, round(0.05 * len(malignant_test) / 0.95))
-        keep = np.concatenate([malignant_test,
-                               rng.choice(np.flatnonzero(b_test), n_benign, replace=False)])
+        benign_test = rng.choice(np.flatnonzero(b_test), n_benign, replace=False)
+        keep = np.concatenate([malignant_test, benign_test])
         scaler = MinMaxScaler().fit(X_train[~b_train])
         yield (scaler.transform(X_train[~b_train]), scaler.transform(X_test[keep]),
                b_test[keep])
@@ -89,15 +95,24 @@ def digits_100_rows():
         yield normal[rows], X_test, y_test == anomaly
 
 
+def on_plane(rng, basis, n):
+    """n rows on the plane spanned by ``basis``, with noise 0.05."""
+    return rng.standard_normal((n, 2)) @ basis + 0.05 * rng.standard_normal((n, 5))
+
+
+def on_curve(rng, weights, n):
+    """n rows on the curve (t, sin 2t, t^2 - 1) @ ``weights``, with noise 0.2."""
+    t = rng.uniform(-2, 2, n)
+    features = np.column_stack([t, np.sin(2 * t), t**2 - 1])
+    return features @ weights + 0.2 * rng.standard_normal((n, 8))
+
+
 def noisy_plane():
     for seed in range(5):
         rng = np.random.default_rng(seed)
         basis = rng.standard_normal((2, 5))
-
-        def on_plane(n):
-            return rng.standard_normal((n, 2)) @ basis + 0.05 * rng.standard_normal((n, 5))
-
-        X_train, normal, off = on_plane(300), on_plane(50), 3 * rng.standard_normal((10, 5))
+        X_train, normal = on_plane(rng, basis, 300), on_plane(rng, basis, 50)
+        off = 3 * rng.standard_normal((10, 5))
         yield X_train, np.vstack([normal, off]), np.repeat([False, True], [50, 10])
 
 
@@ -105,16 +120,11 @@ def noisy_curve():
     for seed in range(5):
         rng = np.random.default_rng(seed)
         weights = rng.standard_normal((3, 8))
-
-        def on_curve(n):
-            t = rng.uniform(-2, 2, n)
-            features = np.column_stack([t, np.sin(2 * t), t**2 - 1])
-            return features @ weights + 0.2 * rng.standard_normal((n, 8))
-
-        X_train, normal, shuffled = on_curve(400), on_curve(150), on_curve(15)
-        shuffled = np.column_stack([rng.permutation(column) for column in shuffled.T])
+        X_train, normal, shuffled = (on_curve(rng, weights, n) for n in (400, 150, 15))
+        shuffled = np.column_stack([rng.permutation(col) for col in shuffled.T])
         scaler = StandardScaler().fit(X_train)
-        yield (scaler.transform(X_train), scaler.transform(np.vstack([normal, shuffled])),
+        X_test = np.vstack([normal, shuffled])
+        yield (scaler.transform(X_train), scaler.transform(X_test),
                np.repeat([False, True], [150, 15]))
 
 
@@ -124,7 +134,8 @@ def blobs():
         X, _ = make_blobs(n_samples=700, n_features=10, centers=3, random_state=seed)
         uniform = rng.uniform(X.min(axis=0), X.max(axis=0), size=(30, 10))
         scaler = StandardScaler().fit(X[:500])
-        yield (scaler.transform(X[:500]), scaler.transform(np.vstack([X[500:], uniform])),
+        X_test = np.vstack([X[500:], uniform])
+        yield (scaler.transform(X[:500]), scaler.transform(X_test),
                np.repeat([False, True], [200, 30]))
 
 

@@ -1,6 +1,25 @@
-"""Central finite differences in float64, shared by the gradient tests."""
+"""Central finite differences in float64, shared by the gradient tests, and
+the semi-supervised tests' shared setup."""
 
 import numpy as np
+from sklearn.datasets import load_digits
+
+# The semi-supervised networks' tests: three classes with unequal priors, and
+# the smallest variant parts.
+N_CLASSES = 3
+LOG_PRIOR = np.log([0.2, 0.3, 0.5])
+SETTINGS = {"n_flow_layers": 1, "flow_hidden_layer_sizes": (3,), "n_top_components": 2,
+            "top_hidden_layer_sizes": (3,), "window": None}
+
+
+def partly_labeled_digits(n_rows, n_labeled=60):
+    """The first ``n_rows`` digits scaled to [0, 1], their classes, and the
+    classes with all but the first ``n_labeled`` replaced by -1 (unlabeled)."""
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:n_rows] / 16, y[:n_rows]
+    partial = np.full_like(y, -1)
+    partial[:n_labeled] = y[:n_labeled]
+    return X, y, partial
 
 
 def numerical_gradient(f, x, h=1e-6):

@@ -4,8 +4,12 @@ import warnings
 import numpy as np
 import pytest
 from gradcheck import (
+    LOG_PRIOR,
+    N_CLASSES,
+    SETTINGS,
     gradient_error,
     partly_labeled_batch,
+    partly_labeled_digits,
 )
 from scipy.special import logsumexp
 from sklearn.datasets import load_digits
@@ -15,11 +19,6 @@ from skvae import VAEClassifier
 from skvae._auxiliary import AuxiliarySemiSupervisedNetwork, build_auxiliary_network
 from skvae._objective import ELBO
 from skvae._semisupervised import SemiSupervisedNetwork
-
-N_CLASSES = 3
-LOG_PRIOR = np.log([0.2, 0.3, 0.5])
-SETTINGS = {"n_flow_layers": 1, "flow_hidden_layer_sizes": (3,), "n_top_components": 2,
-            "top_hidden_layer_sizes": (3,), "window": None}
 
 
 def make_network(likelihood="gaussian", prior="normal", decoder="mlp", hidden=(4,),
@@ -178,11 +177,7 @@ def fit(estimator, X, y, **kwargs):
 
 @pytest.fixture(scope="module")
 def digits():
-    X, y = load_digits(return_X_y=True)
-    X, y = X[:300] / 16, y[:300]
-    partial = np.full_like(y, -1)
-    partial[:60] = y[:60]
-    return X, y, partial
+    return partly_labeled_digits(300)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
+from gradcheck import partly_labeled_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_val_score
 
@@ -21,11 +21,7 @@ def fit(estimator, X, y):
 
 @pytest.fixture(scope="module")
 def digits():
-    X, y = load_digits(return_X_y=True)
-    X, y = X[:400] / 16, y[:400]
-    partial = np.full_like(y, -1)
-    partial[:60] = y[:60]
-    return X, y, partial
+    return partly_labeled_digits(400)
 
 
 @pytest.fixture(scope="module")

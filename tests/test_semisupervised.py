@@ -3,6 +3,9 @@ import pickle
 import numpy as np
 import pytest
 from gradcheck import (
+    LOG_PRIOR,
+    N_CLASSES,
+    SETTINGS,
     gradient_error,
     partly_labeled_batch,
 )
@@ -11,11 +14,6 @@ from scipy.special import logsumexp
 from skvae._classifiers import SoftmaxClassifier
 from skvae._objective import ELBO, VAENetwork, build_network
 from skvae._semisupervised import SemiSupervisedNetwork
-
-N_CLASSES = 3
-LOG_PRIOR = np.log([0.2, 0.3, 0.5])
-SETTINGS = {"n_flow_layers": 1, "flow_hidden_layer_sizes": (3,), "n_top_components": 2,
-            "top_hidden_layer_sizes": (3,), "window": None}
 
 
 def make_network(likelihood="gaussian", prior="normal", decoder="mlp", hidden=(4,),
