@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from gradcheck import numerical_gradient, relative_error
 from scipy import stats
+from tolerances import assert_float32_matches_float64
 
 from skvae._activations import ACTIVATIONS
 from skvae._objective import ELBO, IWAE, build_network
@@ -147,8 +148,7 @@ def test_float32_computation_stays_float32_and_close_to_float64():
     for values in (net32.elbo(X32, noise), net32.log_likelihood(X32, noise),
                    net32.reconstruction_error(X32)):
         assert values.dtype == np.float32
-    assert loss32 == pytest.approx(loss64, rel=1e-5)
-    np.testing.assert_allclose(net32.grad, net64.grad, rtol=1e-3, atol=1e-4)
+    assert_float32_matches_float64(loss32, loss64, net32.grad, net64.grad)
 
 
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
@@ -382,5 +382,4 @@ def test_float32_gradients_agree_with_float64(prior, decoder, objective, likelih
         else:
             losses.append(elbo_loss(net, x, e[0], 0.9, 0.1))
     assert np.asarray(losses[1]).dtype == net32.grad.dtype == np.float32
-    assert losses[1] == pytest.approx(losses[0], rel=1e-5)
-    np.testing.assert_allclose(net32.grad, net64.grad, rtol=1e-3, atol=1e-4)
+    assert_float32_matches_float64(losses[1], losses[0], net32.grad, net64.grad)
