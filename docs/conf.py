@@ -4,7 +4,13 @@ Builds offline: no intersphinx (its inventories would be fetched from the
 network), and the gallery runs the examples on bundled data.
 """
 
+import warnings
+
 import skvae
+
+# The gallery's examples run under the test suite's rule: a RuntimeWarning (an
+# overflow, a division by zero) is an error, and so fails the build.
+warnings.filterwarnings("error", category=RuntimeWarning)
 
 project = "skvae"
 author = "the skvae developers"
