@@ -56,7 +56,7 @@ from scipy.special import logsumexp
 from ._classifiers import SoftmaxClassifier
 from ._encoders import GaussianEncoder
 from ._heads import HEADS
-from ._mlp import bounded
+from ._nn.mlp import bounded
 from ._objective import DECODERS, PRIORS, VAENetwork
 from ._priors import LOG_2PI, posterior_log_density
 from ._semisupervised import class_posterior, split_batch

@@ -22,7 +22,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._activations import ACTIVATIONS
 from ._callbacks import (
     FIT_TASK_FRAMES,
     CallbackSupportMixin,
@@ -32,6 +31,7 @@ from ._callbacks import (
 from ._dask import is_dask
 from ._diagnostics import latent_diagnostics
 from ._inference import InferenceMixin
+from ._nn.activations import ACTIVATIONS
 from ._objective import DECODERS, PRIORS, build_network
 from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
 from ._solvers import History

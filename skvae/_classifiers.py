@@ -1,6 +1,6 @@
 """The classifier q(y | x): an MLP whose outputs are read through a softmax.
 
-A part (:class:`skvae._layout.Part`) like the encoder: its weights live in
+A part (:class:`skvae._nn.layout.Part`) like the encoder: its weights live in
 the model's flat buffer.  The MLP maps x to one logit a_c per class; the
 class probabilities are softmax(a), kept as their logarithms,
 
@@ -16,7 +16,7 @@ the Jacobian of the log-softmax (:func:`log_softmax_backward`).
 
 import numpy as np
 
-from . import _mlp as mlp
+from ._nn import mlp
 
 
 def log_softmax(logits):
@@ -44,7 +44,7 @@ class SoftmaxClassifier(mlp.MLPPart):
         Hidden layer sizes of the MLP; ``()`` is multinomial logistic
         regression.
     activation : str
-        Hidden activation (a key of ``_activations.ACTIVATIONS``).
+        Hidden activation (a key of ``skvae._nn.activations.ACTIVATIONS``).
     prefix : str, default="classifier"
         Name prefix of its parameters.
 
@@ -52,7 +52,7 @@ class SoftmaxClassifier(mlp.MLPPart):
     --------
     >>> import numpy as np
     >>> from skvae._classifiers import SoftmaxClassifier
-    >>> from skvae._layout import Layout
+    >>> from skvae._nn.layout import Layout
     >>> classifier = SoftmaxClassifier(4, 3, (8,), "relu")
     >>> layout = Layout(classifier.shapes())
     >>> params, grads = np.zeros(layout.size), np.zeros(layout.size)

@@ -19,10 +19,10 @@ conditioned on the code: p(x | z) = prod_j p(x_j | x_<j, z) (Chen et al. 2017).
 
 import numpy as np
 
-from . import _mlp as mlp
-from ._activations import ACTIVATIONS
-from ._layout import Part
-from ._made import MADE, MADEParams
+from ._nn import mlp
+from ._nn.activations import ACTIVATIONS
+from ._nn.layout import Part
+from ._nn.made import MADE, MADEParams
 
 
 class MLPDecoder(mlp.MLPPart):
@@ -134,7 +134,7 @@ class AutoregressiveDecoder(Part):
     >>> import numpy as np
     >>> from skvae._decoders import AutoregressiveDecoder
     >>> from skvae._heads import BernoulliHead
-    >>> from skvae._layout import Layout
+    >>> from skvae._nn.layout import Layout
     >>> dec = AutoregressiveDecoder(4, 2, (8,), "tanh", BernoulliHead(4), window=2)
     >>> layout = Layout(dec.shapes())
     >>> params, grads = np.zeros(layout.size), np.zeros(layout.size)

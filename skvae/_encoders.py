@@ -16,7 +16,7 @@ input. Training rarely reaches a tail: then the bound costs two reductions.
 
 import numpy as np
 
-from . import _mlp as mlp
+from ._nn import mlp
 
 LOG_VAR_RANGE = (-20.0, 10.0)
 TAIL = 5.0
@@ -63,7 +63,7 @@ class GaussianEncoder(mlp.MLPPart):
     hidden_layer_sizes : tuple of int
         Hidden layer sizes of the MLP.
     activation : str
-        Hidden activation (a key of ``_activations.ACTIVATIONS``).
+        Hidden activation (a key of ``skvae._nn.activations.ACTIVATIONS``).
     prefix : str, default="encoder"
         Name prefix of its parameters.
     """

@@ -6,7 +6,7 @@ input y to its output x by
 
     x_j = m_j(x_<j) + exp(log_s_j(x_<j)) * y_j,
 
-with (m, log_s) produced by a MADE (:mod:`skvae._made`) applied to x, and the
+with (m, log_s) produced by a MADE (:mod:`skvae._nn.made`) applied to x, and the
 order of the dimensions is reversed between layers so that every dimension
 gets to condition on every other.  Sampling (eps -> z) is sequential: x_j
 needs x_<j, so each layer takes k MADE passes.  The density direction
@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from ._made import MADE
+from ._nn.made import MADE
 
 LOG_2PI = math.log(2 * math.pi)
 LOG_SCALE_BOUND = 3.0
@@ -41,7 +41,7 @@ class AutoregressiveFlowPrior:
     """p(z) from ``n_flow_layers`` MADE affine autoregressive transforms of N(0, I).
 
     Structure only: the parameters live in the owner's flat buffer (see
-    :meth:`shapes` and :meth:`params`), as for :class:`skvae._made.MADE`.
+    :meth:`shapes` and :meth:`params`), as for :class:`skvae._nn.made.MADE`.
 
     Parameters
     ----------
@@ -60,7 +60,7 @@ class AutoregressiveFlowPrior:
     --------
     >>> import numpy as np
     >>> from skvae._flow import AutoregressiveFlowPrior
-    >>> from skvae._layout import Layout
+    >>> from skvae._nn.layout import Layout
     >>> flow = AutoregressiveFlowPrior(3, 2, (16,), "tanh")
     >>> layout = Layout(flow.shapes())
     >>> P = flow.params(layout.views(np.zeros(layout.size)))

@@ -20,8 +20,8 @@ import math
 import numpy as np
 from scipy.special import logit
 
-from ._layout import Part
-from ._likelihoods import (
+from ._nn.layout import Part
+from ._nn.likelihoods import (
     bernoulli_log_prob,
     bernoulli_log_prob_and_grad,
     bernoulli_mean,

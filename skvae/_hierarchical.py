@@ -46,7 +46,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._encoders import GaussianEncoder
-from ._layout import Part
+from ._nn.layout import Part
 from ._priors import (
     LOG_2PI,
     posterior_log_density,
@@ -94,7 +94,7 @@ class HierarchicalPrior(Part):
     --------
     >>> import numpy as np
     >>> from skvae._hierarchical import HierarchicalPrior
-    >>> from skvae._layout import Layout
+    >>> from skvae._nn.layout import Layout
     >>> prior = HierarchicalPrior(3, 2, (8,), "tanh")
     >>> layout = Layout(prior.shapes())
     >>> params = np.zeros(layout.size)

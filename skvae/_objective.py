@@ -4,7 +4,7 @@ Encoder q(z|x) (:mod:`skvae._encoders`), prior p(z) (:mod:`skvae._priors`)
 and decoder p(x|z) (:mod:`skvae._decoders`, ending in a head from
 :mod:`skvae._heads`) are parts behind one protocol each, registered by name
 below; their parameters live in one flat buffer laid out by
-:class:`skvae._layout.Layout`.  The network composes them and never asks
+:class:`skvae._nn.layout.Layout`.  The network composes them and never asks
 which kind of part it holds.
 
 Per-sample ELBO, with z = mu + exp(log_var / 2) * eps:
@@ -44,8 +44,8 @@ from ._decoders import AutoregressiveDecoder, MLPDecoder
 from ._encoders import GaussianEncoder
 from ._heads import HEADS, DataScaler
 from ._hierarchical import HierarchicalPrior
-from ._layout import Layout
-from ._mlp import bounded
+from ._nn.layout import Layout
+from ._nn.mlp import bounded
 from ._priors import FlowPrior, StandardNormalPrior, posterior_log_density
 from ._variants import free_bits_kl, iwae_bound
 

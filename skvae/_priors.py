@@ -2,7 +2,7 @@
 
 The posterior q(z|x) = N(mu, diag(exp(log_var))) is sampled by the
 reparameterization z = mu + exp(log_var / 2) * eps with eps ~ N(0, I).
-The priors are parts (:class:`skvae._layout.Part`) behind one protocol,
+The priors are parts (:class:`skvae._nn.layout.Part`) behind one protocol,
 registered by name in ``PRIORS``.
 """
 
@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ._flow import AutoregressiveFlowPrior
-from ._layout import Part
+from ._nn.layout import Part
 
 LOG_2PI = math.log(2 * math.pi)  # a Python float: keeps float32 arrays float32
 

@@ -179,7 +179,7 @@ class VectorQuantizer:
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._layout import Layout
+    >>> from skvae._nn.layout import Layout
     >>> from skvae._quantizer import VectorQuantizer
     >>> quantizer = VectorQuantizer(n_groups=2, n_codes=3, code_dim=1)
     >>> layout = Layout(quantizer.shapes())

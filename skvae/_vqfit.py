@@ -17,8 +17,8 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 
-from ._activations import ACTIVATIONS
 from ._callbacks import iteration_tasks, reported_chunks, snapshot_network
+from ._nn.activations import ACTIVATIONS
 from ._persistence import load_vq_network, vq_network_state
 from ._quantizer import perplexity
 from ._solvers import Adam, History, run_adam

@@ -11,8 +11,8 @@ import numpy as np
 from scipy.special import logit
 
 from ._heads import feature_mean_var
-from ._layout import Layout
-from ._likelihoods import (
+from ._nn.layout import Layout
+from ._nn.likelihoods import (
     bernoulli_log_prob,
     bernoulli_log_prob_and_grad,
     bernoulli_mean,
@@ -20,7 +20,7 @@ from ._likelihoods import (
     gaussian_log_prob_grads,
     variance_floor,
 )
-from ._mlp import backward, forward, glorot_uniform
+from ._nn.mlp import backward, forward, glorot_uniform
 from ._quantizer import VectorQuantizer, commitment_loss_and_grad
 
 
@@ -37,7 +37,7 @@ class VQNetwork:
     hidden_layer_sizes : tuple of int
         Encoder hidden sizes; the decoder mirrors them in reverse.
     activation : str
-        Key of ``_activations.ACTIVATIONS`` for the hidden layers.
+        Key of ``skvae._nn.activations.ACTIVATIONS`` for the hidden layers.
     likelihood : {"gaussian", "bernoulli"}
     dtype : numpy dtype
         Dtype of the parameters and of every computation.

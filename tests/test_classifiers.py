@@ -4,9 +4,9 @@ from gradcheck import numerical_gradient, relative_error
 from scipy.special import log_softmax as scipy_log_softmax
 from tolerances import assert_rows_agree
 
-from skvae._activations import ACTIVATIONS
 from skvae._classifiers import SoftmaxClassifier, log_softmax, log_softmax_backward
-from skvae._layout import Layout
+from skvae._nn.activations import ACTIVATIONS
+from skvae._nn.layout import Layout
 
 
 def make_classifier(hidden, activation="tanh", dtype=np.float64, seed=0):

@@ -9,7 +9,7 @@ from scipy.special import expit
 
 from skvae._decoders import AutoregressiveDecoder, MLPDecoder
 from skvae._heads import HEADS
-from skvae._layout import Layout
+from skvae._nn.layout import Layout
 
 
 def make_decoder(likelihood, activation, window, hidden=(7,), D=5, k=2, seed=0,

@@ -6,7 +6,7 @@ from gradcheck import numerical_gradient, relative_error
 from scipy.stats import multivariate_normal
 
 from skvae._flow import LOG_SCALE_BOUND, AutoregressiveFlowPrior
-from skvae._layout import Layout
+from skvae._nn.layout import Layout
 from skvae._priors import posterior_log_density
 
 

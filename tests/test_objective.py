@@ -6,7 +6,7 @@ from gradcheck import numerical_gradient, relative_error
 from scipy import stats
 from tolerances import assert_float32_matches_float64
 
-from skvae._activations import ACTIVATIONS
+from skvae._nn.activations import ACTIVATIONS
 from skvae._objective import ELBO, IWAE, build_network
 from skvae._priors import standard_normal_log_density
 

@@ -5,8 +5,8 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 from tolerances import assert_float32_matches_float64
 
-from skvae._activations import ACTIVATIONS
-from skvae._layout import Layout
+from skvae._nn.activations import ACTIVATIONS
+from skvae._nn.layout import Layout
 from skvae._quantizer import (
     LAPLACE_EPSILON,
     VectorQuantizer,

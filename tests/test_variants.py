@@ -7,7 +7,7 @@ from scipy.special import logsumexp
 
 from skvae._decoders import AutoregressiveDecoder
 from skvae._heads import HEADS
-from skvae._layout import Layout
+from skvae._nn.layout import Layout
 from skvae._priors import FlowPrior, standard_normal_kl_grads
 from skvae._variants import free_bits_kl, iwae_bound, kl_weight
 

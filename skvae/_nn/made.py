@@ -25,7 +25,7 @@ Weights are stored dense in the flat buffer and multiplied by their mask on
 every pass, and weight gradients are masked, so entries outside the mask have
 no effect and zero gradient whatever an optimizer or a test writes into them.
 
-As in :mod:`skvae._mlp`, ``W[i]`` has shape (fan_in, fan_out); hidden layers
+As in :mod:`skvae._nn.mlp`, ``W[i]`` has shape (fan_in, fan_out); hidden layers
 apply ``activation`` and the last layer is linear.  The first layer's input is
 ``[X, C]`` (autoregressive inputs first, then the conditioning input).  Output
 columns come in ``n_output_blocks`` blocks of D (for a flow: shifts, then
@@ -36,8 +36,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import _mlp as mlp
-from ._mlp import glorot_uniform
+from . import mlp
+from .mlp import glorot_uniform
 
 MADEParams = namedtuple("MADEParams", ["W", "b"])
 
@@ -72,7 +72,7 @@ def made_masks(n_inputs, hidden_layer_sizes, *, n_context=0, window=None,
 
     Examples
     --------
-    >>> from skvae._made import made_masks
+    >>> from skvae._nn.made import made_masks
     >>> made_masks(3, ())[0].astype(int)
     array([[0, 1, 1],
            [0, 0, 1],
@@ -122,7 +122,7 @@ class MADE:
     hidden_layer_sizes : tuple of int
         Hidden layer sizes.
     activation : str
-        Key of ``_activations.ACTIVATIONS`` for the hidden layers.
+        Key of ``skvae._nn.activations.ACTIVATIONS`` for the hidden layers.
     n_context : int, default=0
         Number of conditioning inputs.
     window : int or None, default=None
@@ -133,8 +133,8 @@ class MADE:
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._layout import Layout
-    >>> from skvae._made import MADE
+    >>> from skvae._nn.layout import Layout
+    >>> from skvae._nn.made import MADE
     >>> made = MADE(4, (8,), "tanh", n_context=2, window=2)
     >>> layout = Layout(made.shapes("ar"))
     >>> params = np.zeros(layout.size)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from skvae._layout import Layout
+from skvae._nn.layout import Layout
 
 
 def test_views_tile_the_buffer_and_share_memory():

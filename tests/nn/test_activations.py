@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from skvae._activations import ACTIVATIONS, DERIVATIVES
+from skvae._nn.activations import ACTIVATIONS, DERIVATIVES
 
 
 def test_tables_match():

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from gradcheck import numerical_gradient, relative_error
 
-from skvae._layout import Layout
-from skvae._made import MADE, made_masks
+from skvae._nn.layout import Layout
+from skvae._nn.made import MADE, made_masks
 
 
 def allowed(D, window):

@@ -3,7 +3,7 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 from scipy import stats
 
-from skvae._likelihoods import (
+from skvae._nn.likelihoods import (
     bernoulli_log_prob,
     bernoulli_log_prob_and_grad,
     bernoulli_log_prob_grad,

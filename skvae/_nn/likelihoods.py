@@ -11,7 +11,7 @@ import math
 import numpy as np
 from scipy.special import expit
 
-from ._activations import inplace_softplus
+from .activations import inplace_softplus
 
 LOG_2PI = math.log(2 * math.pi)  # a Python float: keeps float32 arrays float32
 

@@ -9,8 +9,8 @@ import itertools
 
 import numpy as np
 
-from ._activations import ACTIVATIONS, DERIVATIVES
-from ._layout import Part
+from .activations import ACTIVATIONS, DERIVATIVES
+from .layout import Part
 
 # What a network may see of its input: data in standardized units, or codes,
 # clipped to this bound so that no finite row, however far from the training
