@@ -3,7 +3,7 @@ partly labeled data: model M2 with an auxiliary variable a.
 
 Inference model q(a|x) q(y|a, x) q(z|a, y, x), generative model
 p(y) p(z) p(a|z, y) p(x|a, z, y), with Gaussians from MLPs for a and z, the
-classifier q(y|a, x) a softmax (:mod:`skvae._classifiers`), p(y) the class
+classifier q(y|a, x) a softmax (:mod:`skvae._parts.classifiers`), p(y) the class
 prior pi and p(z) the prior part (N(0, I) by default).  The auxiliary
 variable makes the classifier and the posterior of z richer than M2's
 (their input carries a draw of a), and the decoder sees a too (the "skip").
@@ -53,12 +53,14 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
-from ._classifiers import SoftmaxClassifier
-from ._encoders import GaussianEncoder
-from ._heads import HEADS
 from ._nn.mlp import bounded
-from ._objective import DECODERS, PRIORS, VAENetwork
-from ._priors import LOG_2PI, posterior_log_density
+from ._objective import VAENetwork
+from ._parts.classifiers import SoftmaxClassifier
+from ._parts.decoders import DECODERS
+from ._parts.encoders import GaussianEncoder
+from ._parts.heads import HEADS
+from ._parts.priors import PRIORS
+from ._parts.priors.normal import LOG_2PI, posterior_log_density
 from ._semisupervised import class_posterior, split_batch
 
 

@@ -32,7 +32,9 @@ from ._dask import is_dask
 from ._diagnostics import latent_diagnostics
 from ._inference import InferenceMixin
 from ._nn.activations import ACTIVATIONS
-from ._objective import DECODERS, PRIORS, build_network
+from ._objective import build_network
+from ._parts.decoders import DECODERS
+from ._parts.priors import PRIORS
 from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
 from ._solvers import History
 from ._training import (

@@ -25,7 +25,7 @@ above 0.01, flagged every dimension of models that L-BFGS-B leaves with
 
 import numpy as np
 
-from ._priors import standard_normal_kl_terms
+from ._parts.priors.normal import standard_normal_kl_terms
 
 # Nats of KL(q(z_k|x) || N(0, 1)), averaged over rows, above which a latent
 # dimension counts as active (0.1 nats is 0.14 bits).

@@ -15,7 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._classifiers import SoftmaxClassifier
+from ._parts.classifiers import SoftmaxClassifier
 from ._semisupervised import SemiSupervisedNetwork
 from ._utils import check_n_samples
 

@@ -1,8 +1,8 @@
 """The VAE network: an encoder, a prior and a decoder, and its training objectives.
 
-Encoder q(z|x) (:mod:`skvae._encoders`), prior p(z) (:mod:`skvae._priors`)
-and decoder p(x|z) (:mod:`skvae._decoders`, ending in a head from
-:mod:`skvae._heads`) are parts behind one protocol each, registered by name
+Encoder q(z|x) (:mod:`skvae._parts.encoders`), prior p(z) (:mod:`skvae._parts.priors`)
+and decoder p(x|z) (:mod:`skvae._parts.decoders`, ending in a head from
+:mod:`skvae._parts.heads`) are parts behind one protocol each, registered by name
 below; their parameters live in one flat buffer laid out by
 :class:`skvae._nn.layout.Layout`.  The network composes them and never asks
 which kind of part it holds.
@@ -24,11 +24,12 @@ With sample weights w_i the means are weighted, sum_i w_i (.) / sum_i w_i, and
 n becomes sum_i w_i (as scikit-learn's MLP does): a weight of zero is the
 same as leaving the row out, an integer weight the same as repeating it.
 
-The network works on data in its own units (:class:`skvae._heads.DataScaler`:
-standardized for the Gaussian likelihood, as is for the Bernoulli one): every
-method takes and returns data in the original units and adds the scaling's
-log-Jacobian to densities, so scores are densities of the original data and
-the training loss is minus their ELBO.
+The network works on data in its own units
+(:class:`skvae._parts.heads.scaling.DataScaler`: standardized for the Gaussian
+likelihood, as is for the Bernoulli one): every method takes and returns data
+in the original units and adds the scaling's log-Jacobian to densities, so
+scores are densities of the original data and the training loss is minus
+their ELBO.
 
 Noise is always passed in, never drawn here, so every function is a
 deterministic function of its arguments.
@@ -40,20 +41,15 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
-from ._decoders import AutoregressiveDecoder, MLPDecoder
-from ._encoders import GaussianEncoder
-from ._heads import HEADS, DataScaler
-from ._hierarchical import HierarchicalPrior
 from ._nn.layout import Layout
 from ._nn.mlp import bounded
-from ._priors import FlowPrior, StandardNormalPrior, posterior_log_density
+from ._parts.decoders import DECODERS
+from ._parts.encoders import GaussianEncoder
+from ._parts.heads import HEADS
+from ._parts.heads.scaling import DataScaler
+from ._parts.priors import PRIORS
+from ._parts.priors.normal import posterior_log_density
 from ._variants import free_bits_kl, iwae_bound
-
-# The parts an estimator can name. A new prior or decoder is one class with
-# ``from_settings`` and one line here.
-PRIORS = {"normal": StandardNormalPrior, "flow": FlowPrior,
-          "hierarchical": HierarchicalPrior}
-DECODERS = {"mlp": MLPDecoder, "autoregressive": AutoregressiveDecoder}
 
 
 def build_network(n_features, n_components, hidden_layer_sizes, activation,

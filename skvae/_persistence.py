@@ -24,8 +24,8 @@ model saved after L-BFGS takes about the size of its weights.
 
 import numpy as np
 
-from ._heads import DataScaler
 from ._objective import build_network
+from ._parts.heads.scaling import DataScaler
 from ._solvers import Adam, History
 from ._vqnetwork import VQNetwork
 

@@ -2,7 +2,7 @@
 partly labeled data.
 
 The network is the conditional VAE's, encoder q(z|x), prior p(z), decoder
-p(x|z, y), plus a classifier q(y|x) (:mod:`skvae._classifiers`), all in one
+p(x|z, y), plus a classifier q(y|x) (:mod:`skvae._parts.classifiers`), all in one
 flat buffer.  A row's class is given as a one-hot row of the condition C; an
 all-zero row marks an unlabeled row.  With E(x, c) = E_q(z|x)[log p(x|z, c)]
 - beta KL(q(z|x) || p(z)), the conditional ELBO, the per-row losses are
@@ -29,7 +29,7 @@ weights), and encoding needs no label.  The gradients:
 - classifier, through g = d loss / d log q(c|x):
   g_c = q_c (log q_c + 1 - log p(x|z, c) - log pi_c) / n for an unlabeled
   row, and -w / n at the label of a labeled row; then the log-softmax's
-  Jacobian (:func:`skvae._classifiers.log_softmax_backward`).
+  Jacobian (:func:`skvae._parts.classifiers.log_softmax_backward`).
 """
 
 import numpy as np

@@ -19,8 +19,8 @@ from sklearn.utils._param_validation import (
 
 from ._callbacks import iteration_tasks, reported_chunks, snapshot_network
 from ._nn.activations import ACTIVATIONS
+from ._parts.quantizer import perplexity
 from ._persistence import load_vq_network, vq_network_state
-from ._quantizer import perplexity
 from ._solvers import Adam, History, run_adam
 from ._utils import chunk_n_rows
 from ._vqnetwork import VQNetwork

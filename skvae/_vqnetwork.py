@@ -1,7 +1,7 @@
 """The VQ-VAE network: an MLP encoder, the vector quantizer, an MLP decoder.
 
 The quantizer's mathematics (nearest codes, the commitment loss, the EMA
-codebook and its dead-code restarts) is in :mod:`skvae._quantizer`; this
+codebook and its dead-code restarts) is in :mod:`skvae._parts.quantizer`; this
 module wires it between the encoder and the decoder, in one flat buffer.
 """
 
@@ -10,7 +10,6 @@ import itertools
 import numpy as np
 from scipy.special import logit
 
-from ._heads import feature_mean_var
 from ._nn.layout import Layout
 from ._nn.likelihoods import (
     bernoulli_log_prob,
@@ -21,7 +20,8 @@ from ._nn.likelihoods import (
     variance_floor,
 )
 from ._nn.mlp import backward, forward, glorot_uniform
-from ._quantizer import VectorQuantizer, commitment_loss_and_grad
+from ._parts.heads.scaling import feature_mean_var
+from ._parts.quantizer import VectorQuantizer, commitment_loss_and_grad
 
 
 class VQNetwork:

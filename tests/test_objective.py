@@ -8,7 +8,7 @@ from tolerances import assert_float32_matches_float64
 
 from skvae._nn.activations import ACTIVATIONS
 from skvae._objective import ELBO, IWAE, build_network
-from skvae._priors import standard_normal_log_density
+from skvae._parts.priors.normal import standard_normal_log_density
 
 
 def elbo_loss(net, X, eps, beta, alpha, free_bits=0.0, C=None):

@@ -10,7 +10,7 @@ from tolerances import assert_float32_matches_float64
 
 from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer, VQVAETransformer
 from skvae._objective import ELBO, IWAE, build_network
-from skvae._quantizer import batch_statistics, commitment_loss_and_grad
+from skvae._parts.quantizer import batch_statistics, commitment_loss_and_grad
 from skvae._vqnetwork import VQNetwork
 
 

@@ -12,8 +12,8 @@ from gradcheck import (
 from scipy.special import logsumexp
 from tolerances import assert_float32_matches_float64
 
-from skvae._classifiers import SoftmaxClassifier
 from skvae._objective import ELBO, VAENetwork, build_network
+from skvae._parts.classifiers import SoftmaxClassifier
 from skvae._semisupervised import SemiSupervisedNetwork
 
 

@@ -5,10 +5,11 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 from scipy.special import logsumexp
 
-from skvae._decoders import AutoregressiveDecoder
-from skvae._heads import HEADS
 from skvae._nn.layout import Layout
-from skvae._priors import FlowPrior, standard_normal_kl_grads
+from skvae._parts.decoders.autoregressive import AutoregressiveDecoder
+from skvae._parts.heads import HEADS
+from skvae._parts.priors.flow import FlowPrior
+from skvae._parts.priors.normal import standard_normal_kl_grads
 from skvae._variants import free_bits_kl, iwae_bound, kl_weight
 
 

@@ -1,99 +1,11 @@
-"""Decoders p(x | z): a network from the code to one output per feature, then a head.
-
-Every decoder follows one protocol, so the objective never asks which one it
-holds.  The input ``Z`` is the code, with any condition already appended
-(``[z, c]``); the head (:mod:`skvae._heads`) turns the outputs into a
-likelihood.
-
-- ``forward(X, Z)`` -> ``(log_px, cache)`` and ``backward(cache, row_weights)``
-  -> d/dZ of ``sum_i w_i log p(x_i | z_i)``, writing the decoder's gradients:
-  the training pass.
-- ``log_prob(X, Z)``: log p(x | z) for codes of shape (..., n, width), X
-  repeated over the leading axes.
-- ``mean(Z)``: what the decoder makes of codes (``inverse_transform``);
-  ``reconstruction_error(X, Z)``.
-
-:class:`MLPDecoder` is a dense MLP.  :class:`AutoregressiveDecoder` is a MADE
-conditioned on the code: p(x | z) = prod_j p(x_j | x_<j, z) (Chen et al. 2017).
-"""
+"""The autoregressive decoder: a MADE conditioned on the code (Chen et al. 2017)."""
 
 import numpy as np
 
-from ._nn import mlp
-from ._nn.activations import ACTIVATIONS
-from ._nn.layout import Part
-from ._nn.made import MADE, MADEParams
-
-
-class MLPDecoder(mlp.MLPPart):
-    """An MLP from ``[z, c]`` to the head's per-feature outputs.
-
-    Parameters
-    ----------
-    n_features : int
-        Data dimension d.
-    n_inputs : int
-        Width of the input: k, plus the condition's columns.
-    hidden_layer_sizes : tuple of int
-        Hidden layer sizes, in order from the code.
-    activation : str
-        Hidden activation.
-    head : BernoulliHead or GaussianHead
-        The likelihood.
-    prefix : str, default="decoder"
-        Name prefix of its parameters.
-    """
-
-    def __init__(self, n_features, n_inputs, hidden_layer_sizes, activation, head,
-                 prefix="decoder"):
-        self.n_features = n_features
-        self.activation = activation
-        self.head = head
-        self.prefix = prefix
-        self.sizes = [n_inputs, *hidden_layer_sizes, n_features]
-
-    @classmethod
-    def from_settings(cls, n_features, n_inputs, hidden_layer_sizes, activation,
-                      head, settings):
-        """Build from the estimator's settings (this decoder has none)."""
-        return cls(n_features, n_inputs, hidden_layer_sizes, activation, head)
-
-    def shapes(self):
-        return super().shapes() + self.head.shapes()
-
-    def bind(self, params, grads):
-        super().bind(params, grads)
-        self.head.bind(params, grads)
-
-    def initialize(self, X, rng, var_floor_fraction, sample_weight=None):
-        super().initialize(rng)
-        self.head.initialize(X, self.b[-1], var_floor_fraction, sample_weight)
-
-    def output(self, Z):
-        """The per-feature outputs a(z) for codes of shape (n, width)."""
-        return mlp.forward(self.W, self.b, Z, self.activation)[-1]
-
-    def log_prob(self, X, Z):
-        lead = Z.shape[:-1]
-        a = self.output(Z.reshape(-1, Z.shape[-1]))
-        return self.head.log_prob(X, a.reshape(*lead, self.n_features))
-
-    def forward(self, X, Z):
-        outputs = mlp.forward(self.W, self.b, Z, self.activation)
-        log_px, head_cache = self.head.forward(X, outputs[-1])
-        return log_px, (outputs, head_cache)
-
-    def backward(self, cache, row_weights):
-        outputs, head_cache = cache
-        d_a = self.head.backward(head_cache, row_weights)
-        return mlp.backward(self.W, outputs, d_a, self.activation, self._grad_W,
-                            self._grad_b)
-
-    def mean(self, Z):
-        return self.head.mean(self.output(Z))
-
-    def reconstruction_error(self, X, Z):
-        return self.head.reconstruction_error(X, self.output(Z))
+from ..._nn import mlp
+from ..._nn.activations import ACTIVATIONS
+from ..._nn.layout import Part
+from ..._nn.made import MADE, MADEParams
 
 
 class AutoregressiveDecoder(Part):
@@ -132,8 +44,8 @@ class AutoregressiveDecoder(Part):
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._decoders import AutoregressiveDecoder
-    >>> from skvae._heads import BernoulliHead
+    >>> from skvae._parts.decoders.autoregressive import AutoregressiveDecoder
+    >>> from skvae._parts.heads.bernoulli import BernoulliHead
     >>> from skvae._nn.layout import Layout
     >>> dec = AutoregressiveDecoder(4, 2, (8,), "tanh", BernoulliHead(4), window=2)
     >>> layout = Layout(dec.shapes())

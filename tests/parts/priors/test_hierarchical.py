@@ -15,7 +15,7 @@ from tolerances import assert_float32_matches_float64
 
 from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer
 from skvae._objective import ELBO, IWAE, build_network
-from skvae._priors import standard_normal_log_density
+from skvae._parts.priors.normal import standard_normal_log_density
 
 TOP = {"n_top_components": 2, "top_hidden_layer_sizes": (4,), "window": 2}
 

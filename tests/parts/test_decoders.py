@@ -7,9 +7,10 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 from scipy.special import expit
 
-from skvae._decoders import AutoregressiveDecoder, MLPDecoder
-from skvae._heads import HEADS
 from skvae._nn.layout import Layout
+from skvae._parts.decoders.autoregressive import AutoregressiveDecoder
+from skvae._parts.decoders.mlp import MLPDecoder
+from skvae._parts.heads import HEADS
 
 
 def make_decoder(likelihood, activation, window, hidden=(7,), D=5, k=2, seed=0,

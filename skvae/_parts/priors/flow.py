@@ -31,7 +31,9 @@ import math
 
 import numpy as np
 
-from ._nn.made import MADE
+from ..._nn.layout import Part
+from ..._nn.made import MADE
+from .normal import posterior_log_density
 
 LOG_2PI = math.log(2 * math.pi)
 LOG_SCALE_BOUND = 3.0
@@ -59,7 +61,7 @@ class AutoregressiveFlowPrior:
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._flow import AutoregressiveFlowPrior
+    >>> from skvae._parts.priors.flow import AutoregressiveFlowPrior
     >>> from skvae._nn.layout import Layout
     >>> flow = AutoregressiveFlowPrior(3, 2, (16,), "tanh")
     >>> layout = Layout(flow.shapes())
@@ -209,3 +211,77 @@ class AutoregressiveFlowPrior:
                 X[:, j] = m[:, j] + np.exp(log_s[:, j]) * Y[:, j]
             Y = X
         return Y
+
+
+class FlowPrior(Part):
+    """A learned autoregressive-flow prior (Chen et al. 2017): the flow as a part.
+
+    Its KL does not split by dimension: the one-draw estimate
+    log q(z|x) - log p(z) is a single group.
+
+    Parameters
+    ----------
+    n_components : int
+        Dimension k of z.
+    n_flow_layers : int
+        Affine autoregressive layers.
+    hidden_layer_sizes : tuple of int
+        Hidden layer sizes of each layer's MADE.
+    activation : str
+        Hidden activation of the MADEs.
+    """
+
+    _VIEWS = ("_params", "_grads")
+    noise_dims = 0
+
+    def __init__(self, n_components, n_flow_layers, hidden_layer_sizes, activation):
+        self.n_components = n_components
+        self.flow = AutoregressiveFlowPrior(n_components, n_flow_layers,
+                                            hidden_layer_sizes, activation)
+
+    @classmethod
+    def from_settings(cls, n_components, activation, settings):
+        """Build from the settings ``n_flow_layers``, ``flow_hidden_layer_sizes``."""
+        return cls(n_components, settings["n_flow_layers"],
+                   tuple(settings["flow_hidden_layer_sizes"]), activation)
+
+    def shapes(self):
+        return self.flow.shapes()
+
+    def bind(self, params, grads):
+        self._params = self.flow.params(params)
+        self._grads = self.flow.params(grads)
+
+    def weights(self):
+        return [(W, gW) for P, G in zip(self._params, self._grads, strict=True)
+                for W, gW in zip(P.W, G.W, strict=True)]
+
+    def initialize(self, rng):
+        self.flow.initialize(self._params, rng)  # starts as N(0, I)
+
+    def kl_terms(self, mu, log_var, eps, Z, noise=None):
+        log_pz, state = self.flow.log_prob_forward(self._params, Z)
+        return (posterior_log_density(eps, log_var) - log_pz)[:, None], state
+
+    def kl_backward(self, cache, kl_coef, beta, mu, log_var, eps, Z):
+        # -log p(z) reaches z (and the flow's parameters); log q at fixed
+        # eps contributes -1/2 per dimension to d/d log_var.
+        coef = np.broadcast_to(kl_coef, (Z.shape[0], 1)).astype(Z.dtype)
+        d_Z = self.flow.backward(self._grads, cache, -beta * coef[:, 0])
+        return None, -(0.5 * beta * coef), d_Z
+
+    def kl(self, mu, log_var, eps, Z, noise=None):
+        return np.mean(posterior_log_density(eps, log_var) - self.log_density(Z),
+                       axis=0)
+
+    def log_density(self, Z, noise=None):
+        return self.flow.log_prob(self._params, Z)
+
+    def log_density_forward(self, Z, noise=None):
+        return self.flow.log_prob_forward(self._params, Z)
+
+    def log_density_backward(self, cache, row_weights):
+        return self.flow.backward(self._grads, cache, row_weights)
+
+    def sample(self, eps, noise=None):
+        return self.flow.sample(self._params, eps)

@@ -10,7 +10,7 @@ fits the parts design as a prior on z1,
 
 with p(z1 | z2) a diagonal Gaussian from an MLP (the "top decoder") and its
 own inference network q(z2 | z1), a diagonal Gaussian from another MLP (the
-"top encoder"). Both are :class:`~skvae._encoders.GaussianEncoder` networks;
+"top encoder"). Both are :class:`~skvae._parts.encoders.GaussianEncoder` networks;
 z2 = mu2(z1) + exp(log_var2(z1) / 2) * eps2 with the prior's own noise eps2
 (``noise_dims`` = dimension of z2).
 
@@ -45,9 +45,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._encoders import GaussianEncoder
-from ._nn.layout import Part
-from ._priors import (
+from ..._nn.layout import Part
+from ..encoders import GaussianEncoder
+from .normal import (
     LOG_2PI,
     posterior_log_density,
     standard_normal_kl_grads,
@@ -93,7 +93,7 @@ class HierarchicalPrior(Part):
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._hierarchical import HierarchicalPrior
+    >>> from skvae._parts.priors.hierarchical import HierarchicalPrior
     >>> from skvae._nn.layout import Layout
     >>> prior = HierarchicalPrior(3, 2, (8,), "tanh")
     >>> layout = Layout(prior.shapes())
@@ -179,7 +179,7 @@ class HierarchicalPrior(Part):
         return -w_p1 * u + self.top_encoder.backward(draw.enc_outputs, d_enc,
                                                      input_grad=True)
 
-    # -- the prior protocol (see skvae._priors) -------------------------------
+    # -- the prior protocol (see skvae._parts.priors) ----------------------------
 
     def kl_terms(self, mu, log_var, eps, Z, noise):
         # log q(z1_j|x) - log p(z1_j|z2) by the draw, then KL(q(z2|z1)||N(0,I))_i.

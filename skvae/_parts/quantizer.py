@@ -180,7 +180,7 @@ class VectorQuantizer:
     --------
     >>> import numpy as np
     >>> from skvae._nn.layout import Layout
-    >>> from skvae._quantizer import VectorQuantizer
+    >>> from skvae._parts.quantizer import VectorQuantizer
     >>> quantizer = VectorQuantizer(n_groups=2, n_codes=3, code_dim=1)
     >>> layout = Layout(quantizer.shapes())
     >>> P = quantizer.params(layout.views(np.zeros(layout.size)))

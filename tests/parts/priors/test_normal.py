@@ -2,7 +2,7 @@ import numpy as np
 from gradcheck import numerical_gradient, relative_error
 from scipy import stats
 
-from skvae._priors import (
+from skvae._parts.priors.normal import (
     posterior_log_density,
     standard_normal_kl,
     standard_normal_kl_grads,

@@ -16,7 +16,7 @@ the Jacobian of the log-softmax (:func:`log_softmax_backward`).
 
 import numpy as np
 
-from ._nn import mlp
+from .._nn import mlp
 
 
 def log_softmax(logits):
@@ -51,7 +51,7 @@ class SoftmaxClassifier(mlp.MLPPart):
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._classifiers import SoftmaxClassifier
+    >>> from skvae._parts.classifiers import SoftmaxClassifier
     >>> from skvae._nn.layout import Layout
     >>> classifier = SoftmaxClassifier(4, 3, (8,), "relu")
     >>> layout = Layout(classifier.shapes())

@@ -4,9 +4,13 @@ from gradcheck import numerical_gradient, relative_error
 from scipy.special import log_softmax as scipy_log_softmax
 from tolerances import assert_rows_agree
 
-from skvae._classifiers import SoftmaxClassifier, log_softmax, log_softmax_backward
 from skvae._nn.activations import ACTIVATIONS
 from skvae._nn.layout import Layout
+from skvae._parts.classifiers import (
+    SoftmaxClassifier,
+    log_softmax,
+    log_softmax_backward,
+)
 
 
 def make_classifier(hidden, activation="tanh", dtype=np.float64, seed=0):

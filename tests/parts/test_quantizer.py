@@ -7,7 +7,7 @@ from tolerances import assert_float32_matches_float64
 
 from skvae._nn.activations import ACTIVATIONS
 from skvae._nn.layout import Layout
-from skvae._quantizer import (
+from skvae._parts.quantizer import (
     LAPLACE_EPSILON,
     VectorQuantizer,
     commitment_loss_and_grad,

@@ -16,7 +16,7 @@ input. Training rarely reaches a tail: then the bound costs two reductions.
 
 import numpy as np
 
-from ._nn import mlp
+from .._nn import mlp
 
 LOG_VAR_RANGE = (-20.0, 10.0)
 TAIL = 5.0

@@ -1,0 +1,28 @@
+"""Output heads: the likelihood p(x | a) at the end of every decoder.
+
+A decoder turns a code into one output ``a_j`` per feature; the head reads
+them as a distribution over x and owns whatever that needs beyond ``a``:
+
+- :class:`BernoulliHead`: ``a`` are logits; no parameters of its own.
+- :class:`GaussianHead`: ``a`` are means; a learned per-feature variance
+  ``var = var_floor + exp(s)``, its floor a fraction of the data's mean
+  feature variance, so that it follows the data's scale and cannot collapse.
+
+Each head starts the decoder at the data (its output bias at the data's mean,
+or its logit, and the variance at the data's), scores ``log p(x | a)`` with
+its gradient in ``a`` (and in its own parameters), gives the mean ``E[x | a]``
+and draws samples.  A head is shared by every decoder, so a new decoder gets
+both likelihoods for free.
+
+One module per likelihood, each a :class:`~skvae._nn.layout.Part`, registered
+by name in ``HEADS`` below (the estimators' ``likelihood`` values); the data
+scaling they start from is in :mod:`.scaling`.  A new likelihood is one new
+module and one line in ``HEADS``.
+
+Imports: :mod:`skvae._nn` only; no scikit-learn.
+"""
+
+from .bernoulli import BernoulliHead
+from .gaussian import GaussianHead
+
+HEADS = {"bernoulli": BernoulliHead, "gaussian": GaussianHead}
