@@ -50,7 +50,8 @@ from threadpoolctl import threadpool_limits
 
 import skvae._dask
 from skvae import VAETransformer
-from skvae._objective import ELBO, VAENetwork
+from skvae._models.objectives import ELBO
+from skvae._models.vae import VAENetwork
 
 N_ROWS, N_FEATURES, BLOCK_ROWS, N_TEST = 1_000_000, 32, 62_500, 20_000
 DATA_SEED, TEST_SEED = 0, 1

@@ -1,7 +1,7 @@
 """The estimator layer shared by skvae's models: parameters, validation, fit, inference.
 
 :class:`BaseVAE` validates input, builds a network from the registered parts
-(:func:`skvae._objective.build_network`), hands it to a training driver
+(:func:`skvae._models.vae.build_network`), hands it to a training driver
 (:mod:`skvae._training`) and stores what the fit produced; it also runs
 inference in row chunks of bounded memory.  :class:`LatentTransformerMixin`
 holds the public methods of the models that encode and decode
@@ -31,8 +31,8 @@ from ._callbacks import (
 from ._dask import is_dask
 from ._diagnostics import latent_diagnostics
 from ._inference import InferenceMixin
+from ._models.vae import build_network
 from ._nn.activations import ACTIVATIONS
-from ._objective import build_network
 from ._parts.decoders import DECODERS
 from ._parts.priors import PRIORS
 from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
@@ -314,7 +314,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         return load_vae_network(state, self._build_network)
 
     def _make_network_spec(self, X, condition=None, sample_weight=None):
-        """The arguments of :func:`~skvae._objective.build_network` that the
+        """The arguments of :func:`~skvae._models.vae.build_network` that the
         parameters name, as plain data."""
         settings = {
             "n_flow_layers": self.n_flow_layers,

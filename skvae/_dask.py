@@ -9,7 +9,7 @@ while every loss-and-gradient evaluation maps over the persisted blocks on the
 workers.  Each block returns its rows' summed loss and summed gradient (one
 float64 row of ``1 + n_params`` values); dask sums them on the workers, and
 only that vector comes back.  The client divides by the number of rows and
-adds the L2 penalty once, as :meth:`~skvae._objective.VAENetwork.loss_and_grad`
+adds the L2 penalty once, as :meth:`~skvae._models.vae.VAENetwork.loss_and_grad`
 does for all rows at once.  Per evaluation, the network (its parameter vector
 and a few hundred bytes of structure) goes out and ``1 + n_params`` floats
 come back; the data stay where they are.

@@ -4,7 +4,7 @@ scikit-learn's semi-supervised estimators (:class:`~sklearn.semi_supervised.
 LabelSpreading`, :class:`~sklearn.semi_supervised.SelfTrainingClassifier`)
 mark an unlabeled row with the label -1, which is then no class.  The
 conditional models follow them: rows labeled -1 train model M2 of Kingma et
-al. (2014) (:mod:`skvae._semisupervised`), whose classifier q(y|x) infers
+al. (2014) (:mod:`skvae._models.semisupervised`), whose classifier q(y|x) infers
 their class.  :class:`LabelsMixin` holds what :class:`~skvae.ConditionalVAE`
 and :class:`~skvae.VAEClassifier` share: reading labels, building the M2
 network when it is needed, drawing data of chosen classes.
@@ -15,8 +15,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._models.semisupervised import SemiSupervisedNetwork
 from ._parts.classifiers import SoftmaxClassifier
-from ._semisupervised import SemiSupervisedNetwork
 from ._utils import check_n_samples
 
 UNLABELED = -1

@@ -24,10 +24,10 @@ model saved after L-BFGS takes about the size of its weights.
 
 import numpy as np
 
-from ._objective import build_network
+from ._models.vae import build_network
+from ._models.vq import VQNetwork
 from ._parts.heads.scaling import DataScaler
 from ._solvers import Adam, History
-from ._vqnetwork import VQNetwork
 
 HISTORY_FIELDS = ("loss_curve", "validation_scores", "best_loss",
                   "best_validation_score", "no_improvement_count", "n_iter",
@@ -169,7 +169,7 @@ def vae_network_state(network, spec):
 
 def load_vae_network(state, build=None):
     """Build the network from its spec (with ``build``, by default
-    :func:`~skvae._objective.build_network`), then put back what fit learned."""
+    :func:`~skvae._models.vae.build_network`), then put back what fit learned."""
     network = (build or (lambda spec: build_network(**spec)))(state["spec"])
     network.params[...] = state["params"]
     network.scaler = DataScaler(state["scaler_shift"], state["scaler_scale"])

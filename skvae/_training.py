@@ -1,6 +1,6 @@
 """Training drivers: L-BFGS-B in rounds of fixed noise, Adam in epochs of minibatches.
 
-They connect a :class:`~skvae._objective.VAENetwork` to the generic optimizers
+They connect a :class:`~skvae._models.vae.VAENetwork` to the generic optimizers
 of :mod:`skvae._solvers`: they draw the training noise, choose the objective
 (the ELBO, with the KL warm-up's weight, or the importance-weighted bound),
 and hold out validation rows for early stopping.  Nothing here knows
@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._objective import ELBO, IWAE
+from ._models.objectives import ELBO, IWAE, kl_weight
 from ._solvers import Adam, run_adam, run_lbfgs
-from ._variants import kl_weight
 
 # L-BFGS-B iterations per draw of the training noise.
 LBFGS_ROUND = 20

@@ -7,11 +7,11 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._auxiliary import build_auxiliary_network
 from ._base import BaseVAE
 from ._callbacks import fit_task
 from ._docs import document_parameters
 from ._labels import HIDDEN_LAYER_SIZES_DOC, LabelsMixin
+from ._models.auxiliary import build_auxiliary_network
 from ._utils import transactional
 
 
@@ -235,7 +235,7 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
 
     def _build_network(self, spec):
         """M2's network, or with ``n_auxiliary_components`` in the spec the
-        skip deep generative model's (:mod:`skvae._auxiliary`)."""
+        skip deep generative model's (:mod:`skvae._models.auxiliary`)."""
         spec = dict(spec)
         n_auxiliary_components = spec.pop("n_auxiliary_components", 0)
         if not n_auxiliary_components:

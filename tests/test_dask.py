@@ -33,7 +33,8 @@ from skvae._dask import (  # noqa: E402
     moments,
     row_noise,
 )
-from skvae._objective import ELBO, IWAE, build_network  # noqa: E402
+from skvae._models.objectives import ELBO, IWAE  # noqa: E402
+from skvae._models.vae import build_network  # noqa: E402
 
 PARAMS = dict(n_components=2, hidden_layer_sizes=(12,), solver="lbfgs", max_iter=30,
               random_state=0)

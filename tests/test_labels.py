@@ -6,8 +6,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skvae import ConditionalVAE
 from skvae._labels import split_labels
-from skvae._objective import VAENetwork
-from skvae._semisupervised import SemiSupervisedNetwork
+from skvae._models.semisupervised import SemiSupervisedNetwork
+from skvae._models.vae import VAENetwork
 
 SMALL = {"n_components": 2, "hidden_layer_sizes": (8,), "max_iter": 5,
          "random_state": 0}

@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-import skvae._objective
+import skvae._models.vae
 from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer
 
 DTYPES = [np.float32, np.float64]
@@ -347,7 +347,7 @@ def train(est, X, y, method="fit"):
 def inject(monkeypatch, fault, k, method="loss_and_grad", result=None):
     """Make VAENetwork.<method> raise ``fault`` (or return ``result``) on its
     k-th call from now; returns the call counter."""
-    original = getattr(skvae._objective.VAENetwork, method)
+    original = getattr(skvae._models.vae.VAENetwork, method)
     calls = {"n": 0}
 
     def wrapper(self, *args, **kwargs):
@@ -359,7 +359,7 @@ def inject(monkeypatch, fault, k, method="loss_and_grad", result=None):
             return result
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(skvae._objective.VAENetwork, method, wrapper)
+    monkeypatch.setattr(skvae._models.vae.VAENetwork, method, wrapper)
     return calls
 
 

@@ -9,9 +9,10 @@ from sklearn.exceptions import ConvergenceWarning
 from tolerances import assert_float32_matches_float64
 
 from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer, VQVAETransformer
-from skvae._objective import ELBO, IWAE, build_network
+from skvae._models.objectives import ELBO, IWAE
+from skvae._models.vae import build_network
+from skvae._models.vq import VQNetwork
 from skvae._parts.quantizer import batch_statistics, commitment_loss_and_grad
-from skvae._vqnetwork import VQNetwork
 
 
 def make_network(prior="normal", likelihood="gaussian", dtype=np.float64, seed=0):

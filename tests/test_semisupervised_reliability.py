@@ -16,8 +16,8 @@ from sklearn.utils.validation import check_is_fitted
 from test_reliability import PROPERTY_SETTINGS, blobs, same, tables
 
 from skvae import ConditionalVAE, VAEClassifier
-from skvae._auxiliary import AuxiliarySemiSupervisedNetwork
-from skvae._semisupervised import SemiSupervisedNetwork
+from skvae._models.auxiliary import AuxiliarySemiSupervisedNetwork
+from skvae._models.semisupervised import SemiSupervisedNetwork
 
 SMALL = {"n_components": 2, "hidden_layer_sizes": (8,), "random_state": 0}
 SOLVERS = ["lbfgs", "adam"]

@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from tolerances import assert_rows_agree
 
 from skvae import VAETransformer
-from skvae._objective import VAENetwork
+from skvae._models.vae import VAENetwork
 from skvae._solvers import DivergenceError
 
 

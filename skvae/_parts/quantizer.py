@@ -33,7 +33,7 @@ known failure of VQ-VAEs. A code whose average count falls below
 n_codes, so that the threshold scales with the batch) is moved to a random
 encoder output of the batch, and its count reset to that fair share.
 
-The network around the quantizer is :class:`skvae._vqnetwork.VQNetwork`.
+The network around the quantizer is :class:`skvae._models.vq.VQNetwork`.
 The codebook and the EMA statistics sit in the network's flat parameter
 buffer beside the weights, so pickling, dtype casts and the rollback of a
 diverged epoch cover them, but their gradient is always zero: Adam leaves

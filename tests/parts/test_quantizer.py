@@ -5,6 +5,7 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 from tolerances import assert_float32_matches_float64
 
+from skvae._models.vq import VQNetwork
 from skvae._nn.activations import ACTIVATIONS
 from skvae._nn.layout import Layout
 from skvae._parts.quantizer import (
@@ -18,7 +19,6 @@ from skvae._parts.quantizer import (
     squared_distances,
 )
 from skvae._solvers import Adam
-from skvae._vqnetwork import VQNetwork
 
 
 def make_quantizer(n_groups=2, n_codes=4, code_dim=3, dtype=np.float64, seed=0):

@@ -28,7 +28,7 @@ q(z2 | z1)), hence a lower bound on log p(z1) in expectation. So
   sampled ones of z1 then the ``noise_dims`` analytic ones of z2, so free bits
   hold each latent dimension of either layer (Kingma et al. 2016 group by
   layer the same way);
-- the importance-weighted bound (:class:`skvae._objective.IWAE`, and
+- the importance-weighted bound (:class:`skvae._models.objectives.IWAE`, and
   ``log_likelihood``) uses :meth:`log_density_forward`, the one-draw
   estimate above with the K-th draw of eps2: its weights are
   log p(x|z1) + log p(z1|z2) + log p(z2) - log q(z1|x) - log q(z2|z1), the

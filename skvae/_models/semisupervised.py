@@ -35,7 +35,7 @@ weights), and encoding needs no label.  The gradients:
 import numpy as np
 from scipy.special import logsumexp
 
-from ._objective import VAENetwork, row_shares
+from .vae import VAENetwork, row_shares
 
 
 def class_posterior(log_px, class_log_prior, dtype):
@@ -72,7 +72,7 @@ class SemiSupervisedNetwork(VAENetwork):
     Parameters
     ----------
     encoder, decoder, prior
-        The parts of a conditional :class:`~skvae._objective.VAENetwork`
+        The parts of a conditional :class:`~skvae._models.vae.VAENetwork`
         whose decoder sees ``n_classes`` condition columns.
     classifier : SoftmaxClassifier
         q(y|x) over ``n_classes`` classes.
@@ -105,7 +105,7 @@ class SemiSupervisedNetwork(VAENetwork):
         """log q(y|x), of shape (n_samples, n_classes).
 
         ``eps`` is unused: q(y|x) takes no draws (the auxiliary model's
-        classifier, :mod:`skvae._auxiliary`, does).
+        classifier, :mod:`skvae._models.auxiliary`, does).
         """
         return self.classifier.log_proba(self.scaler.transform(X))
 
@@ -161,7 +161,7 @@ class SemiSupervisedNetwork(VAENetwork):
         """M2's training loss on the batch X and its gradient, written into ``grad``.
 
         ``C`` holds one-hot classes, all-zero rows for unlabeled rows.
-        ``objective`` is an :class:`~skvae._objective.ELBO` (one draw per
+        ``objective`` is an :class:`~skvae._models.objectives.ELBO` (one draw per
         row, ``eps`` of shape (1, n_samples, ``noise_dims``)): its beta,
         warm-up weight and free bits apply to the KL term. ``sample_weight``
         weighs the rows (each row's terms by its share of the batch's

@@ -9,7 +9,7 @@ variable makes the classifier and the posterior of z richer than M2's
 (their input carries a draw of a), and the decoder sees a too (the "skip").
 
 A row's class is a one-hot row of the condition C, an all-zero row marks an
-unlabeled row, as in :mod:`skvae._semisupervised`.  With one draw
+unlabeled row, as in :mod:`skvae._models.semisupervised`.  With one draw
 a ~ q(a|x) per row and one draw z ~ q(z|a, c, x) per row and class, let
 
     E(x, c) = log p(x|a, z, c) + log p(a|z, c) - beta KL(q(z|a, c, x) || p(z))
@@ -53,15 +53,15 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
-from ._nn.mlp import bounded
-from ._objective import VAENetwork
-from ._parts.classifiers import SoftmaxClassifier
-from ._parts.decoders import DECODERS
-from ._parts.encoders import GaussianEncoder
-from ._parts.heads import HEADS
-from ._parts.priors import PRIORS
-from ._parts.priors.normal import LOG_2PI, posterior_log_density
-from ._semisupervised import class_posterior, split_batch
+from .._nn.mlp import bounded
+from .._parts.classifiers import SoftmaxClassifier
+from .._parts.decoders import DECODERS
+from .._parts.encoders import GaussianEncoder
+from .._parts.heads import HEADS
+from .._parts.priors import PRIORS
+from .._parts.priors.normal import LOG_2PI, posterior_log_density
+from .semisupervised import class_posterior, split_batch
+from .vae import VAENetwork
 
 
 def gaussian_log_density(A, mu, log_var):
@@ -305,7 +305,7 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         into ``grad``.
 
         ``C`` holds one-hot classes, all-zero rows for unlabeled rows.
-        ``objective`` is an :class:`~skvae._objective.ELBO` (one draw per
+        ``objective`` is an :class:`~skvae._models.objectives.ELBO` (one draw per
         row, ``eps`` of shape (1, n_samples, ``noise_dims``)) whose beta
         (and warm-up weight) applies to the KL term of z. ``sample_weight``
         weighs the rows as in M2; None weighs them equally.

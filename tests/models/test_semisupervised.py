@@ -12,9 +12,10 @@ from gradcheck import (
 from scipy.special import logsumexp
 from tolerances import assert_float32_matches_float64
 
-from skvae._objective import ELBO, VAENetwork, build_network
+from skvae._models.objectives import ELBO
+from skvae._models.semisupervised import SemiSupervisedNetwork
+from skvae._models.vae import VAENetwork, build_network
 from skvae._parts.classifiers import SoftmaxClassifier
-from skvae._semisupervised import SemiSupervisedNetwork
 
 
 def make_network(likelihood="gaussian", prior="normal", decoder="mlp", hidden=(4,),

@@ -5,12 +5,12 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 from scipy.special import logsumexp
 
+from skvae._models.objectives import free_bits_kl, iwae_bound, kl_weight
 from skvae._nn.layout import Layout
 from skvae._parts.decoders.autoregressive import AutoregressiveDecoder
 from skvae._parts.heads import HEADS
 from skvae._parts.priors.flow import FlowPrior
 from skvae._parts.priors.normal import standard_normal_kl_grads
-from skvae._variants import free_bits_kl, iwae_bound, kl_weight
 
 
 def test_kl_weight_ramps_linearly_to_beta_then_stays():

@@ -1,9 +1,10 @@
-"""The VAE network: an encoder, a prior and a decoder, and its training objectives.
+"""The VAE network: an encoder, a prior and a decoder, in one parameter buffer.
 
-Encoder q(z|x) (:mod:`skvae._parts.encoders`), prior p(z) (:mod:`skvae._parts.priors`)
-and decoder p(x|z) (:mod:`skvae._parts.decoders`, ending in a head from
-:mod:`skvae._parts.heads`) are parts behind one protocol each, registered by name
-below; their parameters live in one flat buffer laid out by
+Encoder q(z|x) (:mod:`skvae._parts.encoders`), prior p(z)
+(:mod:`skvae._parts.priors`) and decoder p(x|z) (:mod:`skvae._parts.decoders`,
+ending in a head from :mod:`skvae._parts.heads`) are parts behind one protocol
+each, registered by name in their family; their parameters live in one flat
+buffer laid out by
 :class:`skvae._nn.layout.Layout`.  The network composes them and never asks
 which kind of part it holds.
 
@@ -13,7 +14,8 @@ Per-sample ELBO, with z = mu + exp(log_var / 2) * eps:
 
 and the importance-weighted bound of K draws (Burda et al. 2016),
 log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x).  Both train through one path
-(:meth:`VAENetwork.loss_and_grad`): encoder forward, reparameterization,
+(:meth:`VAENetwork.loss_and_grad`, with an objective of
+:mod:`skvae._models.objectives`): encoder forward, reparameterization,
 decoder forward, the objective's weights on each draw, decoder backward, the
 prior's and the posterior's terms, encoder backward.  The L2 penalty
 ``alpha`` on every part's weights follows scikit-learn's MLP:
@@ -41,15 +43,14 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
-from ._nn.layout import Layout
-from ._nn.mlp import bounded
-from ._parts.decoders import DECODERS
-from ._parts.encoders import GaussianEncoder
-from ._parts.heads import HEADS
-from ._parts.heads.scaling import DataScaler
-from ._parts.priors import PRIORS
-from ._parts.priors.normal import posterior_log_density
-from ._variants import free_bits_kl, iwae_bound
+from .._nn.layout import Layout
+from .._nn.mlp import bounded
+from .._parts.decoders import DECODERS
+from .._parts.encoders import GaussianEncoder
+from .._parts.heads import HEADS
+from .._parts.heads.scaling import DataScaler
+from .._parts.priors import PRIORS
+from .._parts.priors.normal import posterior_log_density
 
 
 def build_network(n_features, n_components, hidden_layer_sizes, activation,
@@ -77,86 +78,6 @@ def row_shares(sample_weight, dtype, n):
         return None, n
     total = float(np.sum(sample_weight, dtype=np.float64))
     return (sample_weight / total).astype(dtype, copy=False), total
-
-
-class ELBO:
-    """The (beta-weighted, optionally free-bits) ELBO as a training objective.
-
-    Given log p(x|z) of one draw per row, returns the batch loss, the weight
-    of each row's log p(x|z) in the loss (-1/n, or -w_i / sum w with sample
-    weights), and the gradients of the KL term. With ``free_bits`` > 0 the
-    KL term is ``sum_g max(free_bits * dims_g, mean_i KL_ig)`` over the
-    prior's groups (Kingma et al. 2016): one
-    per dimension for N(0, I), so a dimension carrying fewer than
-    ``free_bits`` nats on the batch is not pushed further towards the prior;
-    a single group of all k dimensions for a prior whose KL does not split.
-    A prior with noise of its own (a hierarchical prior's top-level code)
-    has that many more latent dimensions: its groups share all k +
-    ``noise_dims`` of them.
-    """
-
-    n_draws = 1
-
-    def __init__(self, beta=1.0, free_bits=0.0):
-        self.beta = beta
-        self.free_bits = free_bits
-
-    def __call__(self, prior, log_px, mu, log_var, eps, Z, noise, weights=None):
-        """``weights``: each row's share of the batch (summing to one), or
-        None for 1/n each."""
-        n, k = mu.shape
-        beta = self.beta
-        kl_terms, cache = prior.kl_terms(mu, log_var, eps[0], Z[0], noise[0])
-        if self.free_bits:
-            dims_per_group = (k + noise.shape[-1]) // kl_terms.shape[1]
-            kl_value, kl_coef = free_bits_kl(kl_terms, self.free_bits * dims_per_group,
-                                             weights)
-        elif weights is None:
-            kl_value, kl_coef = np.sum(kl_terms) / n, 1 / n
-        else:
-            kl_value, kl_coef = float(weights @ kl_terms.sum(axis=1)), weights[:, None]
-        if weights is None:
-            loss = -np.sum(log_px[0]) / n + beta * kl_value
-            row_weights = np.full((1, n), -1 / n, dtype=mu.dtype)
-        else:
-            loss = -float(weights @ log_px[0]) + beta * kl_value
-            row_weights = -weights[None]
-        d_mu, d_log_var, d_Z = prior.kl_backward(cache, kl_coef, beta, mu, log_var,
-                                                 eps[0], Z[0])
-        return loss, row_weights, d_mu, d_log_var, None if d_Z is None else d_Z[None]
-
-
-class IWAE:
-    """The importance-weighted bound of K draws as a training objective.
-
-    log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x), loss = -mean_i
-    [logsumexp_k log w_ik - log K]; each draw's gradient of log w is weighted
-    by softmax_k(log w), so the decoder's rows get weights -softmax / n.
-    For a prior with noise of its own, log p(z_k) is the prior's one-draw
-    estimate with the k-th draw of that noise (a hierarchical prior's
-    log p(z1|z2) + log p(z2) - log q(z2|z1)): the bound of the joint model.
-    """
-
-    def __init__(self, n_draws):
-        self.n_draws = n_draws
-
-    def __call__(self, prior, log_px, mu, log_var, eps, Z, noise, weights=None):
-        """``weights``: each row's share of the batch (summing to one), or
-        None for 1/n each."""
-        K, n, k = eps.shape
-        log_pz, cache = prior.log_density_forward(
-            Z.reshape(-1, k), noise.reshape(K * n, noise.shape[-1]))
-        log_w = log_px + log_pz.reshape(K, n) - posterior_log_density(eps, log_var)
-        bound, draw_weights = iwae_bound(log_w)
-        if weights is None:
-            loss = -np.sum(bound) / n
-            row_weights = (draw_weights / -n).astype(mu.dtype, copy=False)
-        else:
-            loss = -float(weights @ bound)
-            row_weights = (draw_weights * -weights).astype(mu.dtype, copy=False)
-        d_Z = prior.log_density_backward(cache, row_weights.ravel()).reshape(K, n, k)
-        # -log q at fixed eps: +1/2 per draw in d/d log_var.
-        return loss, row_weights, None, 0.5 * row_weights.sum(axis=0)[:, None], d_Z
 
 
 class VAENetwork:
@@ -332,9 +253,10 @@ class VAENetwork:
         """Training loss on the batch X and its gradient, written into ``grad``.
 
         ``eps`` has shape (n_draws, n_samples, ``noise_dims``):
-        ``objective.n_draws`` noise vectors per row (:class:`ELBO`: one;
-        :class:`IWAE`: K). ``sample_weight`` (n_samples,), non-negative with
-        a positive sum, weighs the rows; None weighs them equally.
+        ``objective.n_draws`` noise vectors per row
+        (:class:`~.objectives.ELBO`: one; :class:`~.objectives.IWAE`: K).
+        ``sample_weight`` (n_samples,), non-negative with a positive sum, weighs
+        the rows; None weighs them equally.
         """
         eps, noise = self._split_noise(eps)
         K, n, k = eps.shape

@@ -17,9 +17,12 @@ from sklearn.exceptions import ConvergenceWarning
 from tolerances import assert_float32_matches_float64, assert_rows_agree
 
 from skvae import VAEClassifier
-from skvae._auxiliary import AuxiliarySemiSupervisedNetwork, build_auxiliary_network
-from skvae._objective import ELBO
-from skvae._semisupervised import SemiSupervisedNetwork
+from skvae._models.auxiliary import (
+    AuxiliarySemiSupervisedNetwork,
+    build_auxiliary_network,
+)
+from skvae._models.objectives import ELBO
+from skvae._models.semisupervised import SemiSupervisedNetwork
 
 
 def make_network(likelihood="gaussian", prior="normal", decoder="mlp", hidden=(4,),

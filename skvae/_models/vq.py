@@ -10,8 +10,8 @@ import itertools
 import numpy as np
 from scipy.special import logit
 
-from ._nn.layout import Layout
-from ._nn.likelihoods import (
+from .._nn.layout import Layout
+from .._nn.likelihoods import (
     bernoulli_log_prob,
     bernoulli_log_prob_and_grad,
     bernoulli_mean,
@@ -19,9 +19,9 @@ from ._nn.likelihoods import (
     gaussian_log_prob_grads,
     variance_floor,
 )
-from ._nn.mlp import backward, forward, glorot_uniform
-from ._parts.heads.scaling import feature_mean_var
-from ._parts.quantizer import VectorQuantizer, commitment_loss_and_grad
+from .._nn.mlp import backward, forward, glorot_uniform
+from .._parts.heads.scaling import feature_mean_var
+from .._parts.quantizer import VectorQuantizer, commitment_loss_and_grad
 
 
 class VQNetwork:
@@ -55,7 +55,7 @@ class VQNetwork:
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._vqnetwork import VQNetwork
+    >>> from skvae._models.vq import VQNetwork
     >>> X = np.random.default_rng(0).random((20, 5))
     >>> net = VQNetwork(5, 2, 4, 3, (8,), "relu", "gaussian", np.float64)
     >>> net.initialize(X, np.random.default_rng(0))

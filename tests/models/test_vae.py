@@ -6,8 +6,9 @@ from gradcheck import numerical_gradient, relative_error
 from scipy import stats
 from tolerances import assert_float32_matches_float64
 
+from skvae._models.objectives import ELBO, IWAE
+from skvae._models.vae import build_network
 from skvae._nn.activations import ACTIVATIONS
-from skvae._objective import ELBO, IWAE, build_network
 from skvae._parts.priors.normal import standard_normal_log_density
 
 
