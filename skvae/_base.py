@@ -2,7 +2,7 @@
 
 :class:`BaseVAE` validates input, builds a network from the registered parts
 (:func:`skvae._models.vae.build_network`), hands it to a training driver
-(:mod:`skvae._training`) and stores what the fit produced; it also runs
+(:mod:`skvae._train.drivers`) and stores what the fit produced; it also runs
 inference in row chunks of bounded memory.  :class:`LatentTransformerMixin`
 holds the public methods of the models that encode and decode
 (:class:`~skvae.VAETransformer`, :class:`~skvae.ConditionalVAE`).  The
@@ -36,8 +36,7 @@ from ._nn.activations import ACTIVATIONS
 from ._parts.decoders import DECODERS
 from ._parts.priors import PRIORS
 from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
-from ._solvers import History
-from ._training import (
+from ._train.drivers import (
     Settings,
     check_settings,
     first_iteration_at_full_weight,
@@ -50,6 +49,7 @@ from ._training import (
     resolve_solver,
     resolve_tol,
 )
+from ._train.solvers import History
 from ._validation import ValidationMixin, check_not_array_api
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence

@@ -4,7 +4,7 @@ The estimators hand dask input here (:func:`is_dask` decides, without
 importing dask); NumPy input never comes near this module.
 
 Training (``solver="lbfgs"``): the ELBO and its gradient are sums over rows,
-so the L-BFGS-B loop of :func:`skvae._training.fit_lbfgs` runs on the client
+so the L-BFGS-B loop of :func:`skvae._train.drivers.fit_lbfgs` runs on the client
 while every loss-and-gradient evaluation maps over the persisted blocks on the
 workers.  Each block returns its rows' summed loss and summed gradient (one
 float64 row of ``1 + n_params`` values); dask sums them on the workers, and
@@ -45,7 +45,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-from ._training import (
+from ._train.drivers import (
     Settings,
     check_settings,
     first_iteration_at_full_weight,
@@ -303,8 +303,8 @@ def _noise_block(block, *, seed, per_row, target, block_info=None):
 
 def fit_lbfgs(network, X, n_rows, rng, history, settings):
     """Rounds of L-BFGS-B on the blocks of X; True when the stopping rule ended
-    them. The dask counterpart of :func:`skvae._training.fit_lbfgs`: the same
-    rounds and stopping rule (:func:`skvae._training.lbfgs_rounds`), the noise
+    them. The dask counterpart of :func:`skvae._train.drivers.fit_lbfgs`: the same
+    rounds and stopping rule (:func:`skvae._train.drivers.lbfgs_rounds`), the noise
     keyed by row instead of drawn in order."""
     per_row = objective_at(settings, 0).n_draws * network.noise_dims
 

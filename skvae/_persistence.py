@@ -2,7 +2,7 @@
 
 Pickle, joblib and skops all save an estimator through ``__getstate__``.
 The objects skvae trains with (the network and its parts, the training
-:class:`~skvae._solvers.History`, Adam and NumPy's random Generator) are
+:class:`~skvae._train.solvers.History`, Adam and NumPy's random Generator) are
 replaced there by plain data, and rebuilt by ``__setstate__``:
 
 - the network by the arguments that built it, its flat parameter buffer, and
@@ -27,7 +27,7 @@ import numpy as np
 from ._models.vae import build_network
 from ._models.vq import VQNetwork
 from ._parts.heads.scaling import DataScaler
-from ._solvers import Adam, History
+from ._train.solvers import Adam, History
 
 HISTORY_FIELDS = ("loss_curve", "validation_scores", "best_loss",
                   "best_validation_score", "no_improvement_count", "n_iter",

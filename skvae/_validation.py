@@ -69,7 +69,7 @@ class ValidationMixin:
     def _hidden_sizes(self, name="hidden_layer_sizes"):
         value = getattr(self, name)
         if isinstance(value, str) and value == "auto":  # from the input's width
-            from ._training import auto_hidden_layer_sizes
+            from ._train.drivers import auto_hidden_layer_sizes
 
             return auto_hidden_layer_sizes(self.n_features_in_)
         sizes = np.atleast_1d(value)

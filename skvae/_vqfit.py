@@ -22,7 +22,7 @@ from ._models.vq import VQNetwork
 from ._nn.activations import ACTIVATIONS
 from ._parts.quantizer import perplexity
 from ._persistence import load_vq_network, vq_network_state
-from ._solvers import Adam, History, run_adam
+from ._train.solvers import Adam, History, run_adam
 from ._utils import chunk_n_rows
 
 # Scratch memory per inference chunk, in MiB (scikit-learn's working_memory

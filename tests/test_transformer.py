@@ -17,7 +17,7 @@ from tolerances import assert_rows_agree
 
 from skvae import VAETransformer
 from skvae._models.vae import VAENetwork
-from skvae._solvers import DivergenceError
+from skvae.exceptions import DivergenceError
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skvae import VQVAETransformer
-from skvae._solvers import DivergenceError
+from skvae.exceptions import DivergenceError
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from skvae._parts.quantizer import (
     restart_dead_codes,
     squared_distances,
 )
-from skvae._solvers import Adam
+from skvae._train.solvers import Adam
 
 
 def make_quantizer(n_groups=2, n_codes=4, code_dim=3, dtype=np.float64, seed=0):

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from skvae._solvers import Adam, DivergenceError, History, run_adam, run_lbfgs
+from skvae._train.solvers import Adam, History, run_adam, run_lbfgs
+from skvae.exceptions import DivergenceError
 
 TARGET = np.array([1.0, -2.0, 3.0])
 

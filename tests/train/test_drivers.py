@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.optimize import rosen, rosen_der
 
-from skvae._solvers import History
-from skvae._training import LBFGS_ROUND, Settings, fit_lbfgs
+from skvae._train.drivers import LBFGS_ROUND, Settings, fit_lbfgs
+from skvae._train.solvers import History
 
 SETTINGS = dict(solver="lbfgs", max_iter=400, tol=1e-4, n_iter_no_change=10,
                 alpha=0.0, beta=1.0, kl_warmup=0, free_bits=0.0,
@@ -56,7 +56,7 @@ def test_lbfgs_does_not_stop_on_noise_between_rounds():
 
 
 def test_auto_rules_pick_what_they_document():
-    from skvae._training import (
+    from skvae._train.drivers import (
         auto_hidden_layer_sizes,
         resolve_alpha,
         resolve_early_stopping,
@@ -161,7 +161,7 @@ def test_auto_tol_is_per_feature_with_adam_only():
 
 
 def test_early_stopping_restores_the_best_parameters():
-    from skvae._solvers import Adam, History, run_adam
+    from skvae._train.solvers import Adam, History, run_adam
 
     # Every step moves the parameter by the same amount; the validation
     # score peaks when it passes 0.5, then falls: training ends where it

@@ -1,7 +1,7 @@
 """Training drivers: L-BFGS-B in rounds of fixed noise, Adam in epochs of minibatches.
 
 They connect a :class:`~skvae._models.vae.VAENetwork` to the generic optimizers
-of :mod:`skvae._solvers`: they draw the training noise, choose the objective
+of :mod:`skvae._train.solvers`: they draw the training noise, choose the objective
 (the ELBO, with the KL warm-up's weight, or the importance-weighted bound),
 and hold out validation rows for early stopping.  Nothing here knows
 scikit-learn; the estimators pass their settings in a :class:`Settings`.
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._models.objectives import ELBO, IWAE, kl_weight
-from ._solvers import Adam, run_adam, run_lbfgs
+from .._models.objectives import ELBO, IWAE, kl_weight
+from .solvers import Adam, run_adam, run_lbfgs
 
 # L-BFGS-B iterations per draw of the training noise.
 LBFGS_ROUND = 20

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
-from .exceptions import DivergenceError
+from ..exceptions import DivergenceError
 
 
 class History:
