@@ -48,8 +48,8 @@ from distributed import Client, LocalCluster, get_task_stream, wait
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-import skvae._dask
 from skvae import VAETransformer
+from skvae._estimator import dask as skvae_dask
 from skvae._models.objectives import ELBO
 from skvae._models.vae import VAENetwork
 
@@ -140,17 +140,17 @@ def paired_evaluations(client, vae, X, X_np, repeats=5):
     """Median seconds of an evaluation on dask, of the busier worker's compute
     in it, and of an in-memory evaluation, timed in alternation."""
     net = vae._network
-    eps = X.map_blocks(skvae._dask._noise_block, seed=0, per_row=net.n_components,
+    eps = X.map_blocks(skvae_dask._noise_block, seed=0, per_row=net.n_components,
                        target=net.dtype, dtype=net.dtype,
                        chunks=(X.chunks[0], (net.n_components,))).persist()
     wait(eps)
     eps_np = eps.compute()[None]
-    skvae._dask.loss_and_grad(net, X, eps, ELBO(), vae.alpha, N_ROWS)  # warm up
+    skvae_dask.loss_and_grad(net, X, eps, ELBO(), vae.alpha, N_ROWS)  # warm up
     walls, busiest, in_memory = [], [], []
     for _ in range(repeats):
         with get_task_stream(client) as stream:
             start = time.perf_counter()
-            skvae._dask.loss_and_grad(net, X, eps, ELBO(), vae.alpha, N_ROWS)
+            skvae_dask.loss_and_grad(net, X, eps, ELBO(), vae.alpha, N_ROWS)
             walls.append(time.perf_counter() - start)
         per_worker = {}
         for task in stream.data:
@@ -185,7 +185,7 @@ def main():
                           dtype=np.float32, meta=np.empty((0, 0), np.float32))
         X = X.persist()  # generated on the workers, before the fit's clock starts
         wait(X)
-        for name, data, owner in [("dask, 2 workers", X, skvae._dask),
+        for name, data, owner in [("dask, 2 workers", X, skvae_dask),
                                   ("in memory", None, VAENetwork)]:
             if data is None:  # the same rows, made here
                 data = X_np = np.vstack([make_rows(DATA_SEED, start, BLOCK_ROWS)

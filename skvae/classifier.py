@@ -7,12 +7,12 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseVAE
-from ._callbacks import fit_task
-from ._docs import document_parameters
-from ._labels import HIDDEN_LAYER_SIZES_DOC, LabelsMixin
+from ._estimator.base import BaseVAE
+from ._estimator.callbacks import fit_task
+from ._estimator.docs import document_parameters
+from ._estimator.labels import HIDDEN_LAYER_SIZES_DOC, LabelsMixin
+from ._estimator.utils import transactional
 from ._models.auxiliary import build_auxiliary_network
-from ._utils import transactional
 
 
 @document_parameters(overrides={"hidden_layer_sizes": HIDDEN_LAYER_SIZES_DOC})

@@ -8,12 +8,12 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseVAE
-from ._callbacks import fit_task
-from ._docs import document_parameters
-from ._labels import HIDDEN_LAYER_SIZES_DOC, LabelsMixin
-from ._mixins import LatentTransformerMixin
-from ._utils import finite_mean, transactional
+from ._estimator.base import BaseVAE
+from ._estimator.callbacks import fit_task
+from ._estimator.docs import document_parameters
+from ._estimator.labels import HIDDEN_LAYER_SIZES_DOC, LabelsMixin
+from ._estimator.mixins import LatentTransformerMixin
+from ._estimator.utils import finite_mean, transactional
 
 
 @document_parameters(overrides={"hidden_layer_sizes": HIDDEN_LAYER_SIZES_DOC})

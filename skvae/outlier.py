@@ -7,11 +7,11 @@ from sklearn.base import OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseVAE
-from ._callbacks import fit_task
-from ._docs import document_parameters
-from ._thresholds import outlier_probability, robust_spread, score_threshold
-from ._utils import transactional
+from ._estimator.base import BaseVAE
+from ._estimator.callbacks import fit_task
+from ._estimator.docs import document_parameters
+from ._estimator.thresholds import outlier_probability, robust_spread, score_threshold
+from ._estimator.utils import transactional
 
 _DETECTOR_PARAMETERS = {
     "score_type": ('{"reconstruction", "elbo", "log_likelihood"}', """

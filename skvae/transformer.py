@@ -4,11 +4,11 @@ from sklearn.base import _fit_context
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseVAE
-from ._callbacks import fit_task
-from ._docs import document_parameters
-from ._mixins import LatentTransformerMixin
-from ._utils import check_n_samples, read_only, transactional
+from ._estimator.base import BaseVAE
+from ._estimator.callbacks import fit_task
+from ._estimator.docs import document_parameters
+from ._estimator.mixins import LatentTransformerMixin
+from ._estimator.utils import check_n_samples, read_only, transactional
 
 
 @document_parameters

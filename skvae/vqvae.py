@@ -15,11 +15,11 @@ from sklearn.utils import check_array, check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
-from ._callbacks import FIT_TASK_FRAMES, CallbackSupportMixin, fit_task
-from ._persistence import PersistenceMixin
-from ._utils import finite_mean, transactional
-from ._validation import ValidationMixin, check_sample_weight
-from ._vqfit import VQFitMixin
+from ._estimator.callbacks import FIT_TASK_FRAMES, CallbackSupportMixin, fit_task
+from ._estimator.persistence import PersistenceMixin
+from ._estimator.utils import finite_mean, transactional
+from ._estimator.validation import ValidationMixin, check_sample_weight
+from ._estimator.vqfit import VQFitMixin
 
 
 class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,

@@ -67,7 +67,7 @@ def test_public_classes_and_functions_have_examples():
 
 
 def test_a_missing_parameter_description_fails_at_import():
-    from skvae._docs import document_parameters
+    from skvae._estimator.docs import document_parameters
 
     class Undocumented:
         """Summary.

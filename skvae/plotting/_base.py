@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import BaseVAE
+from .._estimator.base import BaseVAE
 
 # Space between tiled images, as a fraction of an image's side.
 TILE_GAP = 0.15

@@ -22,21 +22,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._callbacks import (
-    FIT_TASK_FRAMES,
-    CallbackSupportMixin,
-    iteration_tasks,
-    snapshot_network,
-)
-from ._dask import is_dask
-from ._diagnostics import latent_diagnostics
-from ._inference import InferenceMixin
-from ._models.vae import build_network
-from ._nn.activations import ACTIVATIONS
-from ._parts.decoders import DECODERS
-from ._parts.priors import PRIORS
-from ._persistence import PersistenceMixin, load_vae_network, vae_network_state
-from ._train.drivers import (
+from .._models.vae import build_network
+from .._nn.activations import ACTIVATIONS
+from .._parts.decoders import DECODERS
+from .._parts.priors import PRIORS
+from .._train.drivers import (
     Settings,
     check_settings,
     first_iteration_at_full_weight,
@@ -49,8 +39,18 @@ from ._train.drivers import (
     resolve_solver,
     resolve_tol,
 )
-from ._train.solvers import History
-from ._validation import ValidationMixin, check_not_array_api
+from .._train.solvers import History
+from .callbacks import (
+    FIT_TASK_FRAMES,
+    CallbackSupportMixin,
+    iteration_tasks,
+    snapshot_network,
+)
+from .dask import is_dask
+from .diagnostics import latent_diagnostics
+from .inference import InferenceMixin
+from .persistence import PersistenceMixin, load_vae_network, vae_network_state
+from .validation import ValidationMixin, check_not_array_api
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
 # mapped through the normal quantile function (randomized quasi-Monte Carlo).
@@ -195,7 +195,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
     def _check_codes(self, Z):
         """Codes for decoding: ``n_components`` columns of floats."""
         if is_dask(Z):  # checked lazily, per block
-            from . import _dask
+            from . import dask as _dask
             return _dask.validate(self, Z, reset=False, codes=True)
         check_not_array_api(Z)
         Z = check_array(Z, dtype=[np.float64, np.float32])
@@ -222,7 +222,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         what ``fit`` was given, for callbacks.
         """
         if is_dask(X):  # L-BFGS-B over the blocks, on the workers
-            from . import _dask
+            from . import dask as _dask
             return _dask.fit(self, X, incremental=incremental, condition=condition,
                              sample_weight=sample_weight)
         continues = hasattr(self, "_network") if incremental else self._continues()

@@ -24,10 +24,10 @@ model saved after L-BFGS takes about the size of its weights.
 
 import numpy as np
 
-from ._models.vae import build_network
-from ._models.vq import VQNetwork
-from ._parts.heads.scaling import DataScaler
-from ._train.solvers import Adam, History
+from .._models.vae import build_network
+from .._models.vq import VQNetwork
+from .._parts.heads.scaling import DataScaler
+from .._train.solvers import Adam, History
 
 HISTORY_FIELDS = ("loss_curve", "validation_scores", "best_loss",
                   "best_validation_score", "no_improvement_count", "n_iter",

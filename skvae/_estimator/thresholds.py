@@ -33,7 +33,7 @@ def weighted_quantile(values, q, sample_weight=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._thresholds import weighted_quantile
+    >>> from skvae._estimator.thresholds import weighted_quantile
     >>> float(weighted_quantile(np.array([1.0, 2.0, 3.0]), 0.5, np.array([1, 0, 3])))
     3.0
     """

@@ -15,14 +15,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._models.semisupervised import SemiSupervisedNetwork
-from ._parts.classifiers import SoftmaxClassifier
-from ._utils import check_n_samples
+from .._models.semisupervised import SemiSupervisedNetwork
+from .._parts.classifiers import SoftmaxClassifier
+from .utils import check_n_samples
 
 UNLABELED = -1
 
 # The Parameters entry of hidden_layer_sizes in the models that may train a
-# classifier (for skvae._docs.document_parameters).
+# classifier (for skvae._estimator.docs.document_parameters).
 HIDDEN_LAYER_SIZES_DOC = ('"auto", int or tuple of int', """
     Sizes of the encoder's hidden layers, and of the classifier's q(y|x)
     when one is trained (its own weights, layers of the same sizes); the
@@ -86,7 +86,7 @@ def split_labels(y):
 class LabelsMixin:
     """Fitting on labels of which some may be -1, and drawing chosen classes.
 
-    For :class:`~skvae._base.BaseVAE` estimators with a
+    For :class:`~skvae._estimator.base.BaseVAE` estimators with a
     ``classification_weight`` parameter.  The training condition is a one-hot
     row per labeled row and a zero row per unlabeled row.  With unlabeled
     rows (or always, when ``_always_classifies``) the network is M2's: the

@@ -4,7 +4,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
-from ._utils import finite_mean
+from .utils import finite_mean
 
 
 class LatentTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):

@@ -7,7 +7,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skvae import VAEOutlierDetector
-from skvae._thresholds import (
+from skvae._estimator.thresholds import (
     outlier_probability,
     robust_spread,
     score_threshold,

@@ -25,7 +25,7 @@ above 0.01, flagged every dimension of models that L-BFGS-B leaves with
 
 import numpy as np
 
-from ._parts.priors.normal import standard_normal_kl_terms
+from .._parts.priors.normal import standard_normal_kl_terms
 
 # Nats of KL(q(z_k|x) || N(0, 1)), averaged over rows, above which a latent
 # dimension counts as active (0.1 nats is 0.14 bits).
@@ -52,7 +52,7 @@ def latent_diagnostics(mu, std, sample_weight=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._diagnostics import latent_diagnostics
+    >>> from skvae._estimator.diagnostics import latent_diagnostics
     >>> mu = np.array([[1.0, 0.0], [-1.0, 0.0]])
     >>> kl, active = latent_diagnostics(mu, np.ones_like(mu))
     >>> kl.tolist(), active.tolist()

@@ -6,7 +6,7 @@ from numbers import Integral
 
 import numpy as np
 
-from .exceptions import DivergenceError
+from ..exceptions import DivergenceError
 
 # What scikit-learn's callback API sets on an estimator.
 CALLBACK_ATTRIBUTES = frozenset({"_skl_callbacks", "_parent_callback_ctx",

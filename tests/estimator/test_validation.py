@@ -49,7 +49,7 @@ def test_array_api_dispatch_is_refused_with_a_clear_message():
             assert vae.transform(X).shape == (40, 2)  # NumPy input still works
         print("ok")
     """)
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "SCIPY_ARRAY_API": "1",
            "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run([sys.executable, "-W", "ignore", "-c", script], env=env,

@@ -14,9 +14,9 @@ from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._callbacks import reported_chunks
-from ._dask import is_dask
-from ._utils import chunk_n_rows
+from .callbacks import reported_chunks
+from .dask import is_dask
+from .utils import chunk_n_rows
 
 # Scratch memory per inference chunk, in MiB (scikit-learn's working_memory
 # when smaller). On 1,000,000 x 64 float32 rows, 16-32 MiB chunks transformed
@@ -37,7 +37,7 @@ class InferenceMixin:
         (a lazy dask array, mapped over the blocks, when X is one).
         """
         if is_dask(X):
-            from . import _dask
+            from . import dask as _dask
             return _dask.map_rows(self, function, X, n_draws, n_columns, condition)
         check_is_fitted(self)
         net = self._network

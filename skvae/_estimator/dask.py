@@ -45,7 +45,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-from ._train.drivers import (
+from .._train.drivers import (
     Settings,
     check_settings,
     first_iteration_at_full_weight,
@@ -283,7 +283,7 @@ def row_noise(seed, start, n_rows, per_row, dtype):
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._dask import row_noise
+    >>> from skvae._estimator.dask import row_noise
     >>> whole = row_noise(0, 0, 10, 3, np.float64)
     >>> np.array_equal(whole[4:], row_noise(0, 4, 6, 3, np.float64))
     True

@@ -17,13 +17,13 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 
-from ._callbacks import iteration_tasks, reported_chunks, snapshot_network
-from ._models.vq import VQNetwork
-from ._nn.activations import ACTIVATIONS
-from ._parts.quantizer import perplexity
-from ._persistence import load_vq_network, vq_network_state
-from ._train.solvers import Adam, History, run_adam
-from ._utils import chunk_n_rows
+from .._models.vq import VQNetwork
+from .._nn.activations import ACTIVATIONS
+from .._parts.quantizer import perplexity
+from .._train.solvers import Adam, History, run_adam
+from .callbacks import iteration_tasks, reported_chunks, snapshot_network
+from .persistence import load_vq_network, vq_network_state
+from .utils import chunk_n_rows
 
 # Scratch memory per inference chunk, in MiB (scikit-learn's working_memory
 # when smaller), as in the VAE estimators.

@@ -5,7 +5,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skvae import ConditionalVAE
-from skvae._labels import split_labels
+from skvae._estimator.labels import split_labels
 from skvae._models.semisupervised import SemiSupervisedNetwork
 from skvae._models.vae import VAENetwork
 

@@ -37,7 +37,7 @@ def check_not_array_api(X, name="X"):
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._validation import check_not_array_api
+    >>> from skvae._estimator.validation import check_not_array_api
     >>> check_not_array_api(np.zeros((2, 2)))  # NumPy input always passes
     """
     if not get_config().get("array_api_dispatch", False):
@@ -69,7 +69,7 @@ class ValidationMixin:
     def _hidden_sizes(self, name="hidden_layer_sizes"):
         value = getattr(self, name)
         if isinstance(value, str) and value == "auto":  # from the input's width
-            from ._train.drivers import auto_hidden_layer_sizes
+            from .._train.drivers import auto_hidden_layer_sizes
 
             return auto_hidden_layer_sizes(self.n_features_in_)
         sizes = np.atleast_1d(value)
@@ -85,10 +85,10 @@ class ValidationMixin:
         """Check X (and y, if given) like scikit-learn does, plus the likelihood's
         support. Returns X, or (X, y) when y is given."""
         if self._lazy_dask and isinstance(y, str):
-            from ._dask import is_dask
+            from .dask import is_dask
 
             if is_dask(X):  # checked lazily, per block
-                from . import _dask
+                from . import dask as _dask
 
                 return _dask.validate(self, X, reset=reset)
         check_not_array_api(X)

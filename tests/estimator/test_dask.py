@@ -1,4 +1,4 @@
-"""Training on and scoring dask arrays (skvae/_dask.py, the skvae[dask] extra).
+"""Training on and scoring dask arrays (skvae/_estimator/dask.py, the dask extra).
 
 Most tests run dask's synchronous scheduler; one runs a two-worker
 LocalCluster in this process. Tolerances: with the same seed, fits of the
@@ -27,7 +27,7 @@ da = pytest.importorskip(
 import dask  # noqa: E402
 
 from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer  # noqa: E402
-from skvae._dask import (  # noqa: E402
+from skvae._estimator.dask import (  # noqa: E402
     loss_and_grad,
     moment_rows,
     moments,
@@ -218,16 +218,16 @@ def test_warm_start_on_dask_after_adam_trains_without_free_bits():
 def test_warm_start_on_dask_after_adam_stops_with_the_lbfgs_tol(monkeypatch):
     # tol="auto" is 1e-4 per feature for Adam, but L-BFGS-B's plain 1e-4
     # (also its gradient bound) for the dask fit that continues Adam's.
-    import skvae._dask
+    import skvae._estimator.dask
 
     tols = []
-    fit_lbfgs = skvae._dask.fit_lbfgs
+    fit_lbfgs = skvae._estimator.dask.fit_lbfgs
 
     def spy(network, X, n_rows, rng, history, settings):
         tols.append(settings.tol)
         return fit_lbfgs(network, X, n_rows, rng, history, settings)
 
-    monkeypatch.setattr(skvae._dask, "fit_lbfgs", spy)
+    monkeypatch.setattr(skvae._estimator.dask, "fit_lbfgs", spy)
     X = make_data(400)
     vae = VAETransformer(**{**PARAMS, "solver": "auto", "max_iter": 3}, warm_start=True)
     with warnings.catch_warnings():
