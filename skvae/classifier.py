@@ -96,17 +96,15 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
     about 2.5 times that with the auxiliary variable, which also encodes z
     and runs p(a|z, y) once per class; predicting decodes each row once per
     class and draw (16 draws). The defaults were chosen on digits with 50
-    and 100 labels, on splits and label draws other than the benchmark's
-    (see the user guide, which also compares the model with scikit-learn's
-    semi-supervised classifiers): Adam for 200 epochs, the Gaussian
-    likelihood with ``variance_floor=0.3``, ``n_components=4``, hidden
-    (256,) and ``classification_weight=10``, then the auxiliary variable of
-    16 dimensions, which raised the mean test accuracy there from 0.938 to
-    0.953 (50 labels) and left it level at 100 labels (0.965 against
-    0.966). Few codes make the decoder rely on the class, so that the class
-    sum tells the classes apart; reading the model's posterior p(y|x)
-    instead of q(y|x) added 0.014 (50 labels) and 0.015 (100 labels) to
-    M2's mean test accuracy over six draws.
+    and 100 labels, on splits and label draws other than the benchmark's:
+    Adam for 200 epochs, the Gaussian likelihood with
+    ``variance_floor=0.3``, ``n_components=4``, hidden (256,),
+    ``classification_weight=10`` and the auxiliary variable of 16
+    dimensions. Few codes make the decoder rely on the class, so that the
+    class sum tells the classes apart, and predictions read the model's
+    posterior p(y|x) rather than q(y|x). The user guide gives the
+    measurements behind each choice and compares the model with
+    scikit-learn's semi-supervised classifiers.
 
     References
     ----------

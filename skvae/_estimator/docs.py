@@ -20,9 +20,9 @@ PARAMETERS = {
         times the mean over the labeled rows of -log q(y|x) to the mean
         negative ELBO over all rows, i.e. alpha * N / N_labeled per labeled
         row, the scaling of Kingma et al. (2014), whose reference value is
-        alpha = 0.1. On digits with 50 labels, 0.1 left VAEClassifier at
-        0.43 test accuracy and 10 reached 0.92: with few labels, the
-        unlabeled rows' term otherwise decides what the classes are."""),
+        alpha = 0.1. With few labels a larger weight is needed, or the
+        unlabeled rows' term decides what the classes are (the user guide's
+        semi-supervised section gives the measurements)."""),
     "n_auxiliary_components": ("int", """
         Dimension of the auxiliary variable a of the skip deep generative
         model (SDGM, Maaløe et al. 2016); 0 fits model M2. With ka > 0 a is
@@ -31,11 +31,9 @@ PARAMETERS = {
         decodes p(x|a, z, y). Each network has the hidden layers
         ``hidden_layer_sizes``. Prediction estimates p(x|y) by importance
         sampling over the fixed draws of a and z. Needs ``free_bits=0``
-        (``"auto"`` is 0 here). On digits with 50 and 100 labels
-        (``benchmarks/bench_semisupervised.py``) 16 reached 0.949 and 0.953
-        test accuracy where M2 reached 0.919 and 0.943, for about 2.5 times
-        M2's fit time; on the other splits the default was chosen on, 0.953
-        and 0.965 against 0.938 and 0.966."""),
+        (``"auto"`` is 0 here). It costs a few times M2's fit time; the
+        user guide's semi-supervised section compares the two
+        (``benchmarks/bench_semisupervised.py``)."""),
     "hidden_layer_sizes": ('"auto", int or tuple of int', """
         Sizes of the encoder's hidden layers; the decoder mirrors them in
         reverse. ``()`` gives a linear encoder and decoder. ``"auto"`` is one
@@ -74,9 +72,8 @@ PARAMETERS = {
         objective. ``"auto"`` is 0.25 when Adam trains the ELBO
         (``n_importance_samples=1``) and 0 otherwise (the importance-weighted
         bound has no KL term; L-BFGS-B, which trains small data and dask
-        arrays, was not measured with free bits). On digits it kept all
-        8 codes in use: their 5-NN accuracy rose from 0.927 to 0.956, for
-        0.2 to 0.7 nats of held-out ELBO (user guide, "The defaults")."""),
+        arrays, was not measured with free bits). It keeps more codes in
+        use at a small cost in held-out ELBO (user guide, "The defaults")."""),
     "n_importance_samples": ("int", """
         Noise draws per row in training. With K > 1 the objective is the
         importance-weighted bound of Burda et al. (2016), tighter than the
@@ -121,8 +118,8 @@ PARAMETERS = {
         is deterministic; stops when the loss under one fixed noise draw
         stops falling. ``"adam"``: minibatch Adam with fresh noise every
         step; supports ``partial_fit`` and ``early_stopping``. ``"auto"``:
-        Adam from 100 rows on (it reached a better held-out ELBO than
-        L-BFGS-B at every size measured, from 150 rows), L-BFGS-B below;
+        Adam from 100 rows on, L-BFGS-B below (the rule's measurements are
+        in the user guide);
         ``solver_`` says which ran. See the user guide's "Defaults"."""),
     "alpha": ('"auto" or float', """
         Strength of the L2 penalty on the weights, added to the mean loss of

@@ -19,7 +19,7 @@ LOG_2PI = math.log(2 * math.pi)  # a Python float: keeps float32 arrays float32
 def softplus(a):
     """log(1 + exp(a)) = max(a, 0) + log1p(exp(-|a|)), stable for any a.
 
-    About ten times faster than ``np.logaddexp(0, a)`` in float32.
+    In place on a copy, with fewer passes than ``np.logaddexp(0, a)``.
     """
     out = np.array(a, copy=True)
     inplace_softplus(out)
@@ -38,9 +38,9 @@ def bernoulli_log_prob_and_grad(X, logits):
 
     The gradient uses sigmoid(a) = (1 + tanh(a / 2)) / 2, which never
     overflows and is accurate to a few units of the last place in absolute
-    terms (the gradient's scale). Measured on a 100 x 784 float32 batch:
-    175 us, against 442 us for the exact-ratio form that selected between
-    1 / (1 + e) and e / (1 + e) with ``np.where``, slow on signs that vary.
+    terms (the gradient's scale), and takes fewer passes than the exact-ratio
+    form selecting between 1 / (1 + e) and e / (1 + e) with ``np.where``,
+    which is slow on signs that vary.
     """
     log_p = np.einsum("...j,...j->...", X, logits)
     log_p -= np.sum(softplus(logits), axis=-1)

@@ -18,9 +18,9 @@ from .solvers import Adam, run_adam, run_lbfgs
 # L-BFGS-B iterations per draw of the training noise.
 LBFGS_ROUND = 20
 
-# The "auto" rules, measured on binarized digits (64 and 784 features)
-# against a PyTorch VAE of the same size (benchmarks/bench_defaults.py and
-# the user guide): full-batch L-BFGS only below this many rows ...
+# The "auto" rules, chosen on binarized digits (64 and 784 features) against
+# a PyTorch VAE of the same size (benchmarks/bench_defaults.py; the figures
+# are in the user guide): full-batch L-BFGS only below this many rows ...
 AUTO_LBFGS_MAX_ROWS = 100
 # ... Adam otherwise, with minibatches of 100, a learning rate of
 # 2e-3 * (512 / width) ** 0.25 and early stopping on a held-out ELBO that

@@ -142,8 +142,8 @@ def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
 
     start = history.n_iter
     # SciPy's L-BFGS-B calls SciPy's own OpenBLAS between our NumPy products;
-    # two pools of spinning threads on two cores starve each other. One BLAS
-    # thread made 60 iterations on digits 2.7 times faster (1.41 s -> 0.52 s).
+    # two pools of spinning threads on two cores starve each other, so
+    # NumPy's BLAS runs on one thread while L-BFGS-B runs.
     try:
         with (threadpool_limits(limits=1, user_api="blas"),
               np.errstate(over="ignore", invalid="ignore", divide="ignore")):
@@ -173,10 +173,8 @@ class Adam:
     three passes instead of three and four; the constant factors move into
     the step size and epsilon. A step runs over the buffer in chunks of
     ``CHUNK`` elements, so that its ten passes reuse data from the L2 cache
-    instead of streaming every array from memory ten times.
-
-    Measured on the 784-512-20 model (835,384 float32 parameters): 2.34 ms a
-    step in twelve whole-buffer passes, 1.22 ms in ten passes over chunks.
+    instead of streaming every array from memory ten times
+    (``benchmarks/bench_throughput.py`` times a step).
 
     With ``average_decay > 0`` it also keeps an exponential moving average of
     the iterates (Polyak averaging), updated in the same chunks:
