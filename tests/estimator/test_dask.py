@@ -223,9 +223,9 @@ def test_warm_start_on_dask_after_adam_stops_with_the_lbfgs_tol(monkeypatch):
     tols = []
     fit_lbfgs = skvae._estimator.dask.fit_lbfgs
 
-    def spy(network, X, n_rows, rng, history, settings):
+    def spy(network, X, n_rows, rng, history, settings, on_iteration=None):
         tols.append(settings.tol)
-        return fit_lbfgs(network, X, n_rows, rng, history, settings)
+        return fit_lbfgs(network, X, n_rows, rng, history, settings, on_iteration)
 
     monkeypatch.setattr(skvae._estimator.dask, "fit_lbfgs", spy)
     X = make_data(400)
