@@ -212,10 +212,10 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
         # A VAEClassifier saved before n_auxiliary_components existed is M2.
         super().__setstate__({"n_auxiliary_components": 0, **state})
 
-    def _resolved_params(self, n_samples):
+    def _resolved_params(self, n_samples, solver=None):
         # The SDGM has no free-bits version: its "auto" is 0, as it is for
         # the importance-weighted bound.
-        params = super()._resolved_params(n_samples)
+        params = super()._resolved_params(n_samples, solver)
         if self.n_auxiliary_components and self.free_bits == "auto":
             params["free_bits"] = 0.0
         return params

@@ -1,15 +1,18 @@
 """The estimator layer shared by skvae's models: parameters, validation, fit, inference.
 
 :class:`BaseVAE` validates input, builds a network from the registered parts
-(:func:`skvae._models.vae.build_network`), hands it to a training driver
-(:mod:`skvae._train.drivers`) and stores what the fit produced; it also runs
-inference in row chunks of bounded memory.  :class:`LatentTransformerMixin`
-holds the public methods of the models that encode and decode
-(:class:`~skvae.VAETransformer`, :class:`~skvae.ConditionalVAE`).  The
-mathematics lives in the private modules; this one knows scikit-learn.
+(:func:`skvae._models.vae.build_network`), trains it through a training
+driver (:mod:`skvae._train.drivers`) and stores what the fit produced; it
+also runs inference in row chunks of bounded memory.  Its ``_fit`` is the one
+fit path of NumPy and dask data alike: the data sit behind a data source
+(:mod:`skvae._estimator.source`), while the settings, the callbacks, the
+history, the latent diagnostics and the convergence warning live here once.
+The public methods of the models that encode and decode
+(:class:`~skvae.VAETransformer`, :class:`~skvae.ConditionalVAE`) are in
+:mod:`skvae._estimator.mixins`.  The mathematics lives in the private
+modules; this one knows scikit-learn.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -30,26 +33,24 @@ from .._train.drivers import (
     Settings,
     check_settings,
     first_iteration_at_full_weight,
-    fit_adam,
-    fit_lbfgs,
     resolve_alpha,
     resolve_early_stopping,
     resolve_free_bits,
     resolve_learning_rate,
-    resolve_solver,
     resolve_tol,
 )
 from .._train.solvers import History
 from .callbacks import (
-    FIT_TASK_FRAMES,
     CallbackSupportMixin,
     iteration_tasks,
     snapshot_network,
 )
 from .dask import is_dask
-from .diagnostics import latent_diagnostics
+from .diagnostics import active_components
 from .inference import InferenceMixin
 from .persistence import PersistenceMixin, load_vae_network, vae_network_state
+from .source import data_source
+from .utils import warn_at_caller
 from .validation import ValidationMixin, check_not_array_api
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
@@ -217,70 +218,67 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
     def _fit(self, X, *, incremental, condition=None, y=None, sample_weight=None):
         """Train on validated X; a fresh start unless warm or incremental.
 
-        ``sample_weight`` (validated, or None) weighs the rows of X; ``y`` is
-        what ``fit`` was given, for callbacks.
+        The one fit path for every kind of data: X (NumPy, or dask blocks on
+        the workers) goes behind a data source (:mod:`.source`), which
+        answers what the fit needs of the data. ``sample_weight`` (validated,
+        or None) weighs the rows of X; ``y`` is what ``fit`` was given, for
+        callbacks.
         """
-        if is_dask(X):  # L-BFGS-B over the blocks, on the workers
-            from . import dask as _dask
-            return _dask.fit(self, X, incremental=incremental, condition=condition,
-                             sample_weight=sample_weight)
         continues = hasattr(self, "_network") if incremental else self._continues()
         if continues:
             self._check_same_architecture()
-            X = self._as_network_dtype(X)
-            if sample_weight is not None:
-                sample_weight = self._as_network_dtype(sample_weight)
-        else:
-            self.solver_ = resolve_solver(self.solver, X.shape[0], incremental)
-            self._initialize(X, condition, sample_weight)
-        settings = Settings.from_params(self._resolved_params(X.shape[0]))
+        source = data_source(self, X, incremental=incremental, condition=condition,
+                             sample_weight=sample_weight,
+                             dtype=self._network.dtype if continues else None)
+        solver = source.solver(self.solver, incremental,
+                               self.solver_ if continues else None)
+        if not continues:
+            self.solver_ = solver
+            self._initialize(source.initialization_rows, source.condition,
+                             source.sample_weight)
+        settings = Settings.from_params(self._resolved_params(source.n_rows, solver))
         check_settings(settings)
         self._history.changing_until = first_iteration_at_full_weight(settings)
         self._history.stop_requested = False
-        lbfgs = self.solver_ == "lbfgs"
+        lbfgs = solver == "lbfgs"
         try:
-            with iteration_tasks(self, "lbfgs-iter" if lbfgs else "epoch", X, y,
-                                 sample_weight, self._fitted_attributes
+            with iteration_tasks(self, "lbfgs-iter" if lbfgs else "epoch", source.X,
+                                 y, source.sample_weight, self._fitted_attributes
                                  ) as on_iteration:
                 if lbfgs:
-                    converged = fit_lbfgs(self._network, X, condition, self._rng,
-                                          self._history, settings, on_iteration,
-                                          sample_weight)
+                    converged = source.fit_lbfgs(self._network, self._rng,
+                                                 self._history, settings, on_iteration)
                 else:
-                    self._optimizer, converged = fit_adam(
-                        self._network, X, condition, self._rng, self._history,
-                        self._optimizer, settings, incremental=incremental,
-                        score_noise=self._score_noise, on_iteration=on_iteration,
-                        sample_weight=sample_weight)
+                    self._optimizer, converged = source.fit_adam(
+                        self._network, self._rng, self._history, self._optimizer,
+                        settings, incremental=incremental,
+                        score_noise=self._score_noise, on_iteration=on_iteration)
         finally:
             self._store_history()
-        Z, Z_std = self._transform(X, return_std=True)
-        self.kl_per_component_, self.active_components_ = latent_diagnostics(
-            Z, Z_std, sample_weight)
+        self.kl_per_component_ = source.mean_kl(self)
+        self.active_components_ = active_components(self.kl_per_component_)
         if not converged and not incremental:
-            warnings.warn(
-                f"{self.solver_}: maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet; raise max_iter or "
-                "tol.",
+            warn_at_caller(
+                f"{solver}: maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet; raise max_iter or tol.",
                 ConvergenceWarning,
-                # _fit, fit, fit_task, _fit_context, transactional, caller
-                stacklevel=5 + FIT_TASK_FRAMES,
             )
         return self
 
-    def _resolved_params(self, n_samples):
-        """The estimator's parameters with every "auto" made concrete."""
+    def _resolved_params(self, n_samples, solver=None):
+        """The estimator's parameters with every "auto" made concrete, for
+        training with ``solver`` (default: ``solver_``)."""
+        solver = self.solver_ if solver is None else solver
         params = self.get_params()
-        params["solver"] = self.solver_
+        params["solver"] = solver
         params["alpha"] = resolve_alpha(self.alpha, self._network_spec["n_features"])
         params["free_bits"] = resolve_free_bits(
-            self.free_bits, self.solver_, self.n_importance_samples)
+            self.free_bits, solver, self.n_importance_samples)
         params["learning_rate_init"] = resolve_learning_rate(
             self.learning_rate_init, self.hidden_layer_sizes_)
-        params["tol"] = resolve_tol(self.tol, self.solver_,
-                                    self._network_spec["n_features"])
+        params["tol"] = resolve_tol(self.tol, solver, self._network_spec["n_features"])
         params["early_stopping"] = resolve_early_stopping(
-            self.early_stopping, self.solver_, n_samples, self.validation_fraction)
+            self.early_stopping, solver, n_samples, self.validation_fraction)
         return params
 
     def _initialize(self, X, condition=None, sample_weight=None):

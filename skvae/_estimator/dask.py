@@ -3,8 +3,11 @@
 The estimators hand dask input here (:func:`is_dask` decides, without
 importing dask); NumPy input never comes near this module.
 
-Training (``solver="lbfgs"``): the ELBO and its gradient are sums over rows,
-so the L-BFGS-B loop of :func:`skvae._train.drivers.fit_lbfgs` runs on the client
+Training (``solver="lbfgs"``): :class:`DaskSource` is the data source
+(:mod:`skvae._estimator.source`) through which a dask array takes the
+estimators' one fit path, ``BaseVAE._fit``; only what differs from data in
+memory lives here.  The ELBO and its gradient are sums over rows, so the
+L-BFGS-B rounds of :func:`skvae._train.drivers.lbfgs_rounds` run on the client
 while every loss-and-gradient evaluation maps over the persisted blocks on the
 workers.  Each block returns its rows' summed loss and summed gradient (one
 float64 row of ``1 + n_params`` values); dask sums them on the workers, and
@@ -24,7 +27,8 @@ not the same parameters.
 Validation (finite values, dtype, feature count, the Bernoulli range) runs
 per block on the workers with the in-memory messages; the data-based
 initialisation (the scaler's mean and scale, the decoder's output bias and
-variance floor) uses per-feature means and variances reduced on the workers.
+variance floor) uses per-feature means and variances reduced on the workers,
+and so do the latent diagnostics (``kl_per_component_``): per-block sums.
 
 Inference: :func:`map_rows` maps the estimator's in-memory ``_map_rows`` over
 the blocks lazily, so the results are dask arrays, row-wise equal to the
@@ -36,24 +40,15 @@ dask itself is imported only where it is used, so that this module (and
 
 import sys
 import uuid
-import warnings
 
 import numpy as np
 from scipy.special import ndtri
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-from .._train.drivers import (
-    Settings,
-    check_settings,
-    first_iteration_at_full_weight,
-    lbfgs_rounds,
-    objective_at,
-    resolve_free_bits,
-    resolve_tol,
-)
+from .._train.drivers import lbfgs_rounds, objective_at
+from .diagnostics import kl_terms
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -176,63 +171,77 @@ def _rows_block(block, condition=None, *, estimator, function, n_draws, n_column
 # -- training ----------------------------------------------------------------
 
 
-def fit(estimator, X, *, incremental, condition=None, sample_weight=None):
-    """``estimator._fit`` on a validated dask array: L-BFGS-B over the blocks."""
-    if estimator.solver == "adam" or incremental:
-        raise ValueError(
-            f"solver={estimator.solver!r} does not train on dask arrays: Adam "
-            "updates the weights after every minibatch, one process at a time. "
-            "Use solver='lbfgs', which trains on all the blocks in parallel, or "
-            "wrap the estimator in dask_ml.wrappers.Incremental, which calls "
-            "partial_fit on one block after another."
-        )
-    if estimator.free_bits != "auto" and estimator.free_bits:
-        raise ValueError(
-            f"free_bits={estimator.free_bits} does not train on dask arrays: "
-            "its KL term is a maximum over means of all the rows, not a sum "
-            "over blocks. Use free_bits=0, or fit on a NumPy array."
-        )
-    if condition is not None:
-        raise ValueError("A condition y cannot train on dask arrays.")
-    if sample_weight is not None:
-        raise ValueError(
-            "sample_weight does not train on dask arrays yet. Fit on a NumPy "
-            "array, or drop or repeat rows instead."
-        )
-    continues = estimator._continues()
-    if continues:
-        estimator._check_same_architecture()
-        X = X.astype(estimator._network.dtype)
-    X = X.persist()  # the blocks stay on the workers for the whole fit
-    if any(np.isnan(c) for c in X.chunks[0]):
-        X.compute_chunk_sizes()  # the row offsets key the noise
-    n_rows, mean, var = moments(X)
-    if n_rows == 0:  # the in-memory error
-        check_array(np.empty((0, X.shape[1]), X.dtype), estimator=estimator)
-    if not continues:
-        estimator.solver_ = "lbfgs"  # what "auto" means for a dask array
-        estimator._initialize(moment_rows(mean, var, X.dtype))
-    params = estimator._resolved_params(n_rows)
-    # Whatever solver trained the network before, L-BFGS-B trains it here.
-    params["free_bits"] = resolve_free_bits(
-        estimator.free_bits, "lbfgs", estimator.n_importance_samples)
-    params["tol"] = resolve_tol(estimator.tol, "lbfgs", X.shape[1])
-    settings = Settings.from_params(params)
-    check_settings(settings)
-    estimator._history.changing_until = first_iteration_at_full_weight(settings)
-    try:
-        converged = fit_lbfgs(estimator._network, X, n_rows, estimator._rng,
-                              estimator._history, settings)
-    finally:
-        estimator._store_history()
-    if not converged:
-        warnings.warn(
-            f"lbfgs: maximum iterations ({estimator.max_iter}) reached and the "
-            "optimization hasn't converged yet; raise max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=6,  # here, _fit, fit, _fit_context, transactional, caller
-        )
-    return estimator
+class DaskSource:
+    """Training data on dask workers, for the one fit path of
+    :meth:`BaseVAE._fit <skvae._estimator.base.BaseVAE._fit>` (the data
+    source protocol is in :mod:`skvae._estimator.source`).
+
+    Refuses, with what to do instead, what does not train on blocks yet;
+    then persists X's blocks on the workers for the whole fit and reduces
+    the row count and the initialization statistics there.
+    """
+
+    condition = sample_weight = None  # refused below
+
+    def __init__(self, estimator, X, *, incremental, condition=None,
+                 sample_weight=None, dtype=None):
+        if estimator.solver == "adam" or incremental:
+            raise ValueError(
+                f"solver={estimator.solver!r} does not train on dask arrays: Adam "
+                "updates the weights after every minibatch, one process at a "
+                "time. Use solver='lbfgs', which trains on all the blocks in "
+                "parallel, or wrap the estimator in dask_ml.wrappers.Incremental, "
+                "which calls partial_fit on one block after another."
+            )
+        if estimator.free_bits != "auto" and estimator.free_bits:
+            raise ValueError(
+                f"free_bits={estimator.free_bits} does not train on dask arrays: "
+                "its KL term is a maximum over means of all the rows, not a sum "
+                "over blocks. Use free_bits=0, or fit on a NumPy array."
+            )
+        if condition is not None:
+            raise ValueError("A condition y cannot train on dask arrays.")
+        if sample_weight is not None:
+            raise ValueError(
+                "sample_weight does not train on dask arrays yet. Fit on a NumPy "
+                "array, or drop or repeat rows instead."
+            )
+        if dtype is not None:
+            X = X.astype(dtype)
+        X = X.persist()  # the blocks stay on the workers for the whole fit
+        if any(np.isnan(c) for c in X.chunks[0]):
+            X.compute_chunk_sizes()  # the row offsets key the noise
+        self.X = X
+        self.n_rows, mean, var = moments(X)
+        if self.n_rows == 0:  # the in-memory error
+            check_array(np.empty((0, X.shape[1]), X.dtype), estimator=estimator)
+        self.initialization_rows = moment_rows(mean, var, X.dtype)
+
+    def solver(self, solver, incremental, fitted_solver=None):
+        """L-BFGS-B, whatever solver trained the network before: what "auto"
+        means for a dask array."""
+        return "lbfgs"
+
+    def fit_lbfgs(self, network, rng, history, settings, on_iteration):
+        return fit_lbfgs(network, self.X, self.n_rows, rng, history, settings,
+                         on_iteration)
+
+    def mean_kl(self, estimator):
+        """The mean over the rows of KL(q(z_k|x) || N(0, 1)), from per-block
+        sums reduced on the workers."""
+        k = estimator.n_components
+        parts = self.X.map_blocks(
+            _block_kl_sums, chunks=((1,) * self.X.numblocks[0], (k,)),
+            dtype=np.float64, meta=np.empty((0, 0)), name=_name("kl"),
+            estimator=estimator)
+        return parts.sum(axis=0).compute() / self.n_rows
+
+
+def _block_kl_sums(block, *, estimator):
+    if block.shape[0] == 0:
+        return np.zeros((1, estimator.n_components))
+    Z, Z_std = estimator._transform(block, return_std=True)
+    return kl_terms(Z, Z_std).sum(axis=0)[None]
 
 
 def moments(X):
@@ -301,7 +310,7 @@ def _noise_block(block, *, seed, per_row, target, block_info=None):
     return row_noise(seed, start, block.shape[0], per_row, target)
 
 
-def fit_lbfgs(network, X, n_rows, rng, history, settings):
+def fit_lbfgs(network, X, n_rows, rng, history, settings, on_iteration=None):
     """Rounds of L-BFGS-B on the blocks of X; True when the stopping rule ended
     them. The dask counterpart of :func:`skvae._train.drivers.fit_lbfgs`: the same
     rounds and stopping rule (:func:`skvae._train.drivers.lbfgs_rounds`), the noise
@@ -320,7 +329,7 @@ def fit_lbfgs(network, X, n_rows, rng, history, settings):
         network, history, settings, lambda: noise(int(rng.integers(2**63))),
         lambda eps, objective: loss_and_grad(network, X, eps, objective,
                                              settings.alpha, n_rows),
-        fixed_noise)
+        fixed_noise, on_iteration)
 
 
 def loss_and_grad(network, X, eps, objective, alpha, n_rows):

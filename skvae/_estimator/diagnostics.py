@@ -32,8 +32,21 @@ from .._parts.priors.normal import standard_normal_kl_terms
 ACTIVE_KL = 0.1
 
 
-def latent_diagnostics(mu, std, sample_weight=None):
-    """Mean KL to N(0, 1) per dimension and the mask of active dimensions.
+def kl_terms(mu, std):
+    """KL(q(z_k|x) || N(0, 1)) of each row and dimension, in nats (float64).
+
+    Parameters
+    ----------
+    mu, std : ndarray of shape (n_samples, n_components)
+        Posterior means and standard deviations of the rows.
+    """
+    mu = np.asarray(mu, dtype=np.float64)
+    log_var = 2 * np.log(np.asarray(std, dtype=np.float64))
+    return standard_normal_kl_terms(mu, log_var)
+
+
+def mean_kl(mu, std, sample_weight=None):
+    """Mean KL(q(z_k|x) || N(0, 1)) of each dimension over the rows.
 
     Parameters
     ----------
@@ -45,21 +58,20 @@ def latent_diagnostics(mu, std, sample_weight=None):
     Returns
     -------
     kl_per_component : ndarray of shape (n_components,)
-        Mean KL(q(z_k|x) || N(0, 1)) of each dimension, in nats (float64).
-    active : ndarray of shape (n_components,), dtype bool
-        Whether ``kl_per_component`` exceeds ``ACTIVE_KL``.
+        In nats (float64).
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skvae._estimator.diagnostics import latent_diagnostics
+    >>> from skvae._estimator.diagnostics import active_components, mean_kl
     >>> mu = np.array([[1.0, 0.0], [-1.0, 0.0]])
-    >>> kl, active = latent_diagnostics(mu, np.ones_like(mu))
-    >>> kl.tolist(), active.tolist()
+    >>> kl = mean_kl(mu, np.ones_like(mu))
+    >>> kl.tolist(), active_components(kl).tolist()
     ([0.5, 0.0], [True, False])
     """
-    mu = np.asarray(mu, dtype=np.float64)
-    log_var = 2 * np.log(np.asarray(std, dtype=np.float64))
-    kl = np.average(standard_normal_kl_terms(mu, log_var), axis=0,
-                    weights=sample_weight)
-    return kl, kl > ACTIVE_KL
+    return np.average(kl_terms(mu, std), axis=0, weights=sample_weight)
+
+
+def active_components(kl_per_component):
+    """The mask of dimensions whose mean KL exceeds ``ACTIVE_KL``."""
+    return kl_per_component > ACTIVE_KL

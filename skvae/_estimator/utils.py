@@ -1,12 +1,24 @@
-"""Small helpers of the estimator layer: transactional fits, chunk sizes, means."""
+"""Small helpers of the estimator layer: transactional fits, warnings at the
+caller, chunk sizes, means."""
 
 import copy
 import functools
+import os
+import sys
+import warnings
 from numbers import Integral
 
 import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils import _set_output
 
 from ..exceptions import DivergenceError
+
+# Where the frames between a user's call and skvae's code come from: skvae
+# itself, and scikit-learn's wrappers of fit methods (``_fit_context``, and
+# the ``set_output`` wrapper of ``fit_transform``).
+_SKVAE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_WRAPPER_FILES = frozenset({_fit_context.__code__.co_filename, _set_output.__file__})
 
 # What scikit-learn's callback API sets on an estimator.
 CALLBACK_ATTRIBUTES = frozenset({"_skl_callbacks", "_parent_callback_ctx",
@@ -43,6 +55,21 @@ def transactional(fit_method):
             raise
 
     return wrapper
+
+
+def warn_at_caller(message, category):
+    """Warn at the line that called into skvae (fit, partial_fit, ...).
+
+    The stacklevel is counted, not written down: the warning points at the
+    first frame outside skvae and scikit-learn's fit wrappers, however many
+    frames (decorators, helper methods, the dask route) lie between. This is
+    what ``warnings.warn(skip_file_prefixes=...)`` does from Python 3.12.
+    """
+    frame, level = sys._getframe(1), 2
+    while frame is not None and (frame.f_code.co_filename.startswith(_SKVAE_DIR)
+                                 or frame.f_code.co_filename in _WRAPPER_FILES):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def chunk_n_rows(row_bytes, max_n_rows, working_memory):

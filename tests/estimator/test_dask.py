@@ -223,9 +223,9 @@ def test_warm_start_on_dask_after_adam_stops_with_the_lbfgs_tol(monkeypatch):
     tols = []
     fit_lbfgs = skvae._estimator.dask.fit_lbfgs
 
-    def spy(network, X, n_rows, rng, history, settings):
+    def spy(network, X, n_rows, rng, history, settings, on_iteration=None):
         tols.append(settings.tol)
-        return fit_lbfgs(network, X, n_rows, rng, history, settings)
+        return fit_lbfgs(network, X, n_rows, rng, history, settings, on_iteration)
 
     monkeypatch.setattr(skvae._estimator.dask, "fit_lbfgs", spy)
     X = make_data(400)
@@ -375,3 +375,70 @@ def test_adam_trains_through_dask_ml_incremental():
     assert incremental.estimator_.n_iter_ == 2 * X.numblocks[0]
     Z = incremental.estimator_.transform(X)
     assert isinstance(Z, da.Array) and Z.compute().shape == (600, 2)
+
+
+def fitted_attribute_names(estimator):
+    return {name for name in vars(estimator)
+            if name.endswith("_") and not name.startswith("_")}
+
+
+def test_dask_fit_sets_every_attribute_an_in_memory_fit_sets():
+    X = make_data(400)
+    in_memory = fit(X)
+    on_dask = fit(da.from_array(X, chunks=(150, 6)))
+    assert fitted_attribute_names(on_dask) == fitted_attribute_names(in_memory)
+    assert on_dask.kl_per_component_.shape == (PARAMS["n_components"],)
+    assert on_dask.kl_per_component_.dtype == np.float64
+    assert np.all(np.isfinite(on_dask.kl_per_component_))
+    assert on_dask.active_components_.dtype == bool
+
+
+def test_dask_kl_per_component_is_the_mean_over_the_blocks():
+    # The latent diagnostics of a dask fit are those of its model on the same
+    # rows in memory (sums of blocks instead of one mean: float64 rounding).
+    from skvae._estimator.diagnostics import mean_kl
+
+    X = make_data(400)
+    vae = fit(da.from_array(X, chunks=(150, 6)))
+    Z, Z_std = vae.transform(X, return_std=True)
+    assert_allclose(vae.kl_per_component_, mean_kl(Z, Z_std), rtol=1e-10)
+
+
+@pytest.mark.parametrize("on_dask", [False, True], ids=["in-memory", "dask"])
+def test_convergence_warning_points_at_the_caller(on_dask):
+    X = make_data(200)
+    data = da.from_array(X, chunks=(70, 6)) if on_dask else X
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        VAETransformer(**{**PARAMS, "max_iter": 3}).fit(data)
+    (warning,) = [w for w in caught if w.category is ConvergenceWarning]
+    assert warning.filename == __file__
+
+
+def test_callbacks_see_every_iteration_of_a_dask_fit():
+    callback = pytest.importorskip("sklearn.callback")  # noqa: F841
+
+    class StopAfter:
+        def __init__(self, n):
+            self.n, self.ends = n, []
+
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context):
+            pass
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            self.ends.append(context.task_name)
+            return self.ends.count("lbfgs-iter") >= self.n
+
+    X = da.from_array(make_data(300), chunks=(100, 6))
+    recorder = StopAfter(4)
+    vae = VAETransformer(**{**PARAMS, "max_iter": 50, "tol": 0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # a stop, not a cap
+        vae.set_callbacks(recorder).fit(X)
+    assert vae.n_iter_ == 4 and recorder.ends[-1] == "fit"
