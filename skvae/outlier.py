@@ -204,11 +204,11 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         Indices of the training rows each member was fitted to; only when
         ``n_estimators_ > 1``.
 
-    member_centers_, member_scales_ : ndarray of shape (n_estimators_,)
+    member_centers_, member_scales_ : ndarray of shape (`n_estimators_`,)
         Median and robust spread of each member's scores on its own rows,
         which standardize them; only when ``n_estimators_ > 1``.
 
-    feature_center_, feature_scale_ : ndarray of shape (n_features_in_,)
+    feature_center_, feature_scale_ : ndarray of shape (`n_features_in_`,)
         Per-feature mean and standard deviation the ensemble standardizes
         the input with (1 for a constant feature); only when
         ``n_estimators_ > 1``.
@@ -596,7 +596,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         >>> X = rng.normal(size=(300, 2)) @ [[1.0, 0.5, 0.2], [0.0, 1.0, -0.5]]
         >>> detector = VAEOutlierDetector(n_components=2, random_state=0).fit(X)
         >>> detector.predict_proba([[0.0, 0.0, 0.0], [4.0, -4.0, 4.0]]).round(2)
-        array([[0.96, 0.04],
+        array([[0.99, 0.01],
                [0.  , 1.  ]])
         """
         outlier = outlier_probability(self.decision_function(X), self.score_scale_)

@@ -159,7 +159,7 @@ def test_auto_is_an_ensemble_for_tables_and_one_vae_for_images(contaminated):
     assert not hasattr(single, "estimators_")
     # Refitted as the other kind, nothing of the first fit is left.
     single.set_params(n_estimators=2).fit(wide)
-    assert len(single.estimators_) == 2 and not hasattr(single, "n_iter_")
+    assert len(single.estimators_) == 2 and not hasattr(single, "loss_curve_")
 
 
 def test_ensemble_ranks_anomalies_in_contaminated_training_data(contaminated):
