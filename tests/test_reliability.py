@@ -337,7 +337,8 @@ def make(kind, solver, **params):
         return VAETransformer(prior="hierarchical", **params)
     if kind == "conditional":
         return ConditionalVAE(**params)
-    return VAEOutlierDetector(score_type="elbo", **params)
+    # The single VAE: faults are injected into its network's training.
+    return VAEOutlierDetector(score_type="elbo", n_estimators=1, **params)
 
 
 def train(est, X, y, method="fit"):
@@ -539,7 +540,8 @@ def test_fault_while_detector_sets_its_threshold(monkeypatch, fitted):
     """An exception after training, while fit scores the training rows for
     offset_, also leaves the detector as it was."""
     X, _ = blobs(40)
-    est = VAEOutlierDetector(score_type="reconstruction", max_iter=5, **SMALL)
+    est = VAEOutlierDetector(score_type="reconstruction", max_iter=5, n_estimators=1,
+                             **SMALL)
     if fitted:
         fit(est, X)
         before = public_state(est, X)

@@ -6,11 +6,12 @@ flat ``grad`` buffer and a function that evaluates the loss at the current
 place and record their progress in a :class:`History`.
 """
 
+import functools
 import math
 
 import numpy as np
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..exceptions import DivergenceError
 
@@ -103,6 +104,15 @@ def _diverged(n_iter):
     )
 
 
+@functools.cache
+def _blas_controller():
+    """The process's thread pools, looked up once: ``threadpool_limits`` looks
+    the loaded libraries up again on every call, a fixed cost per L-BFGS-B
+    round that small fits (a few rounds of a few milliseconds) paid many
+    times over. A BLAS loaded after the first fit is not limited."""
+    return ThreadpoolController()
+
+
 def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
               n_iter_no_change, verbose=0, on_iteration=None):
     """Minimize with SciPy's L-BFGS-B, starting from and ending in ``params``.
@@ -145,7 +155,7 @@ def run_lbfgs(loss_and_grad, params, grad, history, *, max_iter, tol,
     # two pools of spinning threads on two cores starve each other, so
     # NumPy's BLAS runs on one thread while L-BFGS-B runs.
     try:
-        with (threadpool_limits(limits=1, user_api="blas"),
+        with (_blas_controller().limit(limits=1, user_api="blas"),
               np.errstate(over="ignore", invalid="ignore", divide="ignore")):
             result = minimize(
                 fun, params.astype(np.float64), method="L-BFGS-B", jac=True,

@@ -100,7 +100,7 @@ def test_a_callback_can_stop_training(data):
 
 @pytest.mark.parametrize("estimator", [
     ConditionalVAE(2, max_iter=3, random_state=0),
-    VAEOutlierDetector(2, max_iter=3, random_state=0),
+    VAEOutlierDetector(2, max_iter=3, n_estimators=1, random_state=0),
 ], ids=["conditional", "detector"])
 def test_every_estimator_reports_its_iterations(estimator, data):
     X, y = data

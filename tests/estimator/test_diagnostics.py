@@ -47,7 +47,7 @@ def test_unused_dimensions_are_inactive_and_carry_no_kl(two_factor_data):
     VAETransformer(3, prior="flow", max_iter=5, random_state=0),
     VAETransformer(3, solver="adam", max_iter=2, random_state=0),
     ConditionalVAE(3, max_iter=5, random_state=0),
-    VAEOutlierDetector(3, max_iter=2, random_state=0),
+    VAEOutlierDetector(3, max_iter=2, n_estimators=1, random_state=0),
 ])
 def test_every_vae_estimator_reports_its_latent_use(estimator, two_factor_data):
     X = two_factor_data.astype(np.float32)

@@ -31,7 +31,8 @@ CASES = {
     # The skip deep generative model: two more networks, the same state.
     "classifier-sdgm": lambda: VAEClassifier(3, n_auxiliary_components=2, max_iter=3,
                                              random_state=0),
-    "detector": lambda: VAEOutlierDetector(3, max_iter=3, random_state=0),
+    "detector": lambda: VAEOutlierDetector(3, max_iter=3, n_estimators=1,
+                                           random_state=0),
     "vqvae": lambda: VQVAETransformer(2, 4, hidden_layer_sizes=(8,), max_iter=3,
                                       random_state=0),
 }
