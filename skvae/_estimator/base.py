@@ -9,7 +9,6 @@ holds the public methods of the models that encode and decode
 mathematics lives in the private modules; this one knows scikit-learn.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,7 +17,6 @@ from scipy.stats import qmc
 from sklearn.base import (
     BaseEstimator,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -50,6 +48,7 @@ from .dask import is_dask
 from .diagnostics import latent_diagnostics
 from .inference import InferenceMixin
 from .persistence import PersistenceMixin, load_vae_network, vae_network_state
+from .utils import HistoryMixin, warn_not_converged
 from .validation import ValidationMixin, check_not_array_api
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
@@ -61,7 +60,7 @@ N_SCORE_DRAWS = 16
 
 
 
-class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
+class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
               CallbackSupportMixin, BaseEstimator):
     """Parameters, validation, training and inference shared by the VAE estimators.
 
@@ -258,14 +257,8 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         self.kl_per_component_, self.active_components_ = latent_diagnostics(
             Z, Z_std, sample_weight)
         if not converged and not incremental:
-            warnings.warn(
-                f"{self.solver_}: maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet; raise max_iter or "
-                "tol.",
-                ConvergenceWarning,
-                # _fit, fit, fit_task, _fit_context, transactional, caller
-                stacklevel=5 + FIT_TASK_FRAMES,
-            )
+            # _fit, fit, fit_task, _fit_context, transactional, caller
+            warn_not_converged(self.solver_, self.max_iter, 5 + FIT_TASK_FRAMES)
         return self
 
     def _resolved_params(self, n_samples):
@@ -344,12 +337,3 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
                 "n_auxiliary_components) must stay as they were: fitted with "
                 f"{then}, now {now}. Set warm_start=False to train a new network."
             )
-
-    def _store_history(self):
-        history = self._history
-        self.n_iter_ = history.n_iter
-        self.loss_curve_ = list(history.loss_curve)
-        self.best_loss_ = history.best_loss
-        if history.validation_scores:
-            self.validation_scores_ = list(history.validation_scores)
-            self.best_validation_score_ = history.best_validation_score

@@ -1,10 +1,13 @@
-"""Small helpers of the estimator layer: transactional fits, chunk sizes, means."""
+"""Small helpers of the estimator layer: transactional fits, chunk sizes, means,
+the training history and the convergence warning."""
 
 import copy
 import functools
+import warnings
 from numbers import Integral
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ..exceptions import DivergenceError
 
@@ -79,3 +82,27 @@ def read_only(arrays):
         v.flags.writeable = False
         views.append(v)
     return views
+
+
+def warn_not_converged(solver, max_iter, stacklevel):
+    """The ConvergenceWarning of a fit that ran ``max_iter`` iterations of
+    ``solver`` without converging; ``stacklevel`` counts from the caller."""
+    warnings.warn(
+        f"{solver}: maximum iterations ({max_iter}) reached and the "
+        "optimization hasn't converged yet; raise max_iter or tol.",
+        ConvergenceWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+class HistoryMixin:
+    """Public attributes of a fit's training history, ``_history``."""
+
+    def _store_history(self):
+        history = self._history
+        self.n_iter_ = history.n_iter
+        self.loss_curve_ = list(history.loss_curve)
+        self.best_loss_ = history.best_loss
+        if history.validation_scores:
+            self.validation_scores_ = list(history.validation_scores)
+            self.best_validation_score_ = history.best_validation_score
