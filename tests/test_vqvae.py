@@ -366,3 +366,16 @@ def test_batch_size_warning_points_at_the_caller(small):
         quiet_fit(VQVAETransformer(**{**SMALL, "max_iter": 1}, batch_size=50), small)
     assert record[0].filename == __file__
 
+
+def test_loss_curve_display_draws_a_fitted_vq_vae(fitted):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skvae.plotting import LossCurveDisplay
+
+    display = LossCurveDisplay.from_estimator(fitted)
+    assert len(display.line_.get_xdata()) == fitted.n_iter_
+    assert display.ax_.get_xlabel() == "epoch"
+    with pytest.raises(NotFittedError):
+        LossCurveDisplay.from_estimator(VQVAETransformer())
