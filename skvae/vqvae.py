@@ -1,6 +1,5 @@
 """VQVAETransformer: a vector-quantized autoencoder as a scikit-learn transformer."""
 
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -10,14 +9,13 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state, gen_batches
+from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
-from ._estimator.callbacks import FIT_TASK_FRAMES, CallbackSupportMixin, fit_task
+from ._estimator.callbacks import CallbackSupportMixin, fit_task
 from ._estimator.persistence import PersistenceMixin
-from ._estimator.utils import finite_mean, transactional
+from ._estimator.utils import finite_mean, transactional, warn_not_converged
 from ._estimator.validation import ValidationMixin, check_sample_weight
 from ._estimator.vqfit import VQFitMixin
 
@@ -274,13 +272,7 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
         self._initialize(X, sample_weight)
         converged = self._train(X, incremental=False, y=y, sample_weight=sample_weight)
         if not converged:
-            warnings.warn(
-                f"Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet; raise max_iter or tol.",
-                ConvergenceWarning,
-                # fit, fit_task, _fit_context, transactional, caller
-                stacklevel=4 + FIT_TASK_FRAMES,
-            )
+            warn_not_converged("adam", self.max_iter)
         return self
 
     @transactional
@@ -333,8 +325,7 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._map_rows(self._network.encode_codes, X, self.n_groups,
-                              dtype=np.intp)
+        return self._encode_codes(X)
 
     def decode(self, codes):
         """Decoder means of integer codes.
@@ -354,9 +345,7 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
         codes = self._validate_codes(codes)
         net = self._network
         out = np.empty((codes.shape[0], net.n_features), dtype=net.dtype)
-        for rows in gen_batches(codes.shape[0], 4096):
-            out[rows] = net.decoded_mean(codes[rows])
-        return out
+        return self._map_chunks(net.decoded_mean, codes, out)
 
     def transform(self, X):
         """Quantize X: the code vectors of each sample, side by side.
@@ -376,7 +365,7 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
         X = self._validate_X(X, reset=False)
         net = self._network
         return self._map_rows(lambda x: net.code_vectors(net.encode_codes(x)), X,
-                              self.n_groups * self.code_dim)
+                              n_columns=self.n_groups * self.code_dim)
 
     def inverse_transform(self, X):
         """Decode quantized vectors, after snapping them to the nearest codes.
@@ -407,7 +396,7 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
         net = self._network
         return self._map_rows(
             lambda z: net.decoded_mean(net.quantize(net._as_groups(z))), Z,
-            net.n_features)
+            n_columns=net.n_features)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate data: decode codes drawn from the training code frequencies.

@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -203,8 +203,9 @@ def test_codebook_is_read_only_and_needs_a_fit(fitted):
 
 
 def test_convergence_warning_and_divergence(small):
-    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+    with pytest.warns(ConvergenceWarning, match="adam: maximum iterations") as record:
         VQVAETransformer(**SMALL).fit(small)
+    assert record[0].filename == __file__  # points at the caller, not skvae
     vq = VQVAETransformer(**{**SMALL, "max_iter": 50}, learning_rate_init=1e8,
                           variance_floor=1e-3)
     with pytest.raises(DivergenceError, match="diverged.*left unchanged"):
@@ -315,3 +316,66 @@ def test_scores_are_finite_for_rows_far_from_the_data(dtype, likelihood):
     assert np.all(np.isfinite(vq.transform(far)))
     if likelihood == "gaussian":
         assert np.all(scores < vq.score_samples(X).min())
+
+
+# -- the data's units ------------------------------------------------------------
+
+
+def relative_reconstruction_error(X):
+    """Mean squared error of decode(encode(X)) over X's mean feature variance,
+    with the default settings."""
+    vq = quiet_fit(VQVAETransformer(random_state=0), X)
+    return np.mean((X - vq.decode(vq.encode(X))) ** 2) / np.mean(X.var(axis=0))
+
+
+def test_reconstruction_does_not_depend_on_the_data_offset_and_scale():
+    # The Gaussian head standardizes the data, as the VAE's does: before it,
+    # X + 2000 reconstructed at 1.02 times the data's variance and X * 1e-6 at
+    # 1.00 (every group on one code), against 0.026 on X.
+    X, _ = make_blobs(n_samples=500, n_features=8, centers=5, random_state=0)
+    on_X = relative_reconstruction_error(X)
+    assert on_X < 0.1
+    for shifted_or_scaled in (X + 2000, X * 1e-6):
+        assert relative_reconstruction_error(shifted_or_scaled) == pytest.approx(
+            on_X, rel=0.1)
+
+
+def test_scores_are_densities_of_the_original_data(small):
+    # Scaling X by c scales the density by c^-d: the log-Jacobian is added.
+    a = quiet_fit(VQVAETransformer(**SMALL), small)
+    b = quiet_fit(VQVAETransformer(**SMALL), small * 10)
+    np.testing.assert_array_equal(a.encode(small), b.encode(small * 10))
+    np.testing.assert_allclose(b.score_samples(small * 10),
+                               a.score_samples(small) - small.shape[1] * np.log(10))
+
+
+def test_state_saved_before_scaling_loads_with_the_identity(fitted, small):
+    # A VQ-VAE saved before the network scaled its data has no scaler in its
+    # state: it worked on the data as they are.
+    state = fitted.__getstate__()
+    state["_network"] = {key: value for key, value in state["_network"].items()
+                         if not key.startswith("scaler_")}
+    old = VQVAETransformer.__new__(VQVAETransformer)
+    old.__setstate__(state)
+    assert old._network.scaler.scale == 1.0 and not old._network.scaler.shift.any()
+    assert old._network.head.var_floor == fitted._network.head.var_floor
+
+
+def test_batch_size_warning_points_at_the_caller(small):
+    with pytest.warns(UserWarning, match="batch_size=50 is larger") as record:
+        quiet_fit(VQVAETransformer(**{**SMALL, "max_iter": 1}, batch_size=50), small)
+    assert record[0].filename == __file__
+
+
+def test_loss_curve_display_draws_a_fitted_vq_vae(fitted):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skvae.plotting import LossCurveDisplay
+
+    display = LossCurveDisplay.from_estimator(fitted)
+    assert len(display.line_.get_xdata()) == fitted.n_iter_
+    assert display.ax_.get_xlabel() == "epoch"
+    with pytest.raises(NotFittedError):
+        LossCurveDisplay.from_estimator(VQVAETransformer())

@@ -21,7 +21,6 @@ from scipy.stats import qmc
 from sklearn.base import (
     BaseEstimator,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -50,7 +49,7 @@ from .diagnostics import active_components
 from .inference import InferenceMixin
 from .persistence import PersistenceMixin, load_vae_network, vae_network_state
 from .source import data_source
-from .utils import warn_at_caller
+from .utils import HistoryMixin, warn_not_converged
 from .validation import ValidationMixin, check_not_array_api
 
 # Noise vectors shared by every row when scoring: a scrambled Sobol sequence
@@ -62,7 +61,7 @@ N_SCORE_DRAWS = 16
 
 
 
-class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
+class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
               CallbackSupportMixin, BaseEstimator):
     """Parameters, validation, training and inference shared by the VAE estimators.
 
@@ -258,11 +257,7 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
         self.kl_per_component_ = source.mean_kl(self)
         self.active_components_ = active_components(self.kl_per_component_)
         if not converged and not incremental:
-            warn_at_caller(
-                f"{solver}: maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet; raise max_iter or tol.",
-                ConvergenceWarning,
-            )
+            warn_not_converged(solver, self.max_iter)
         return self
 
     def _resolved_params(self, n_samples, solver=None):
@@ -342,12 +337,3 @@ class BaseVAE(InferenceMixin, ValidationMixin, PersistenceMixin,
                 "n_auxiliary_components) must stay as they were: fitted with "
                 f"{then}, now {now}. Set warm_start=False to train a new network."
             )
-
-    def _store_history(self):
-        history = self._history
-        self.n_iter_ = history.n_iter
-        self.loss_curve_ = list(history.loss_curve)
-        self.best_loss_ = history.best_loss
-        if history.validation_scores:
-            self.validation_scores_ = list(history.validation_scores)
-            self.best_validation_score_ = history.best_validation_score

@@ -1,4 +1,4 @@
-"""Inference in row chunks of bounded memory, shared by the VAE estimators.
+"""Inference in row chunks of bounded memory, shared by every estimator.
 
 Every scoring and decoding method maps its rows through the fitted network
 chunk by chunk, so that memory stays bounded whatever the number of rows,
@@ -24,9 +24,13 @@ from .utils import chunk_n_rows
 INFERENCE_CHUNK_MIB = 32
 
 
-class InferenceMixin:
-    """Chunked inference of a fitted ``_network``: the private scoring methods
-    the public ones call, and :meth:`sample_latent`."""
+class RowChunksMixin:
+    """Inference of a fitted ``_network`` in row chunks of bounded memory, for
+    every estimator (the VAEs and the VQ-VAE).
+
+    An estimator using it defines ``_as_network_dtype(X)`` and
+    ``_row_width(n_draws)``: the scratch values one row of inference needs.
+    """
 
     def _map_rows(self, function, X, n_draws=1, n_columns=None, condition=None):
         """Apply ``function`` to X in row chunks of bounded scratch memory.
@@ -40,25 +44,42 @@ class InferenceMixin:
             from . import dask as _dask
             return _dask.map_rows(self, function, X, n_draws, n_columns, condition)
         check_is_fitted(self)
-        net = self._network
-        width = n_draws * (2 * net.n_features + 4 * sum(net.encoder.sizes[1:-1])
-                           + 4 * net.n_components)
-        budget = min(get_config()["working_memory"], INFERENCE_CHUNK_MIB)
-        chunk = chunk_n_rows(width * net.dtype.itemsize, X.shape[0], budget)
         shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
-        out = np.empty(shape, dtype=X.dtype)
+        return self._map_chunks(function, X, np.empty(shape, dtype=X.dtype),
+                                n_draws, condition)
+
+    def _map_chunks(self, function, X, out, n_draws=1, condition=None):
+        """:meth:`_map_rows` into ``out``, of any dtype: row i of ``out``
+        holds ``function``'s values for row i of X."""
+        width = self._row_width(n_draws)
+        budget = min(get_config()["working_memory"], INFERENCE_CHUNK_MIB)
+        chunk = chunk_n_rows(width * self._network.dtype.itemsize, X.shape[0], budget)
         # A density of a row far from the data can fall below the most negative
         # float (and an error above the largest): report those bounds, never
         # -inf or inf.
-        finfo = np.finfo(X.dtype)
+        bounds = (np.finfo(out.dtype) if np.issubdtype(out.dtype, np.floating)
+                  else None)
         with (np.errstate(over="ignore"),
               reported_chunks(self, gen_batches(X.shape[0], chunk)) as batches):
             for rows in batches:
                 chunk_args = [self._as_network_dtype(X[rows])]
                 if condition is not None:
                     chunk_args.append(self._as_network_dtype(condition[rows]))
-                out[rows] = np.clip(function(*chunk_args), finfo.min, finfo.max)
+                values = function(*chunk_args)
+                if bounds is not None:
+                    values = np.clip(values, bounds.min, bounds.max)
+                out[rows] = values
         return out
+
+
+class InferenceMixin(RowChunksMixin):
+    """Chunked inference of a fitted VAE ``_network``: the private scoring
+    methods the public ones call, and :meth:`sample_latent`."""
+
+    def _row_width(self, n_draws):
+        net = self._network
+        return n_draws * (2 * net.n_features + 4 * sum(net.encoder.sizes[1:-1])
+                          + 4 * net.n_components)
 
     def _transform(self, X, return_std=False):
         net, k = self._network, self.n_components

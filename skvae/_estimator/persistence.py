@@ -181,11 +181,18 @@ def load_vae_network(state, build=None):
 def vq_network_state(network, spec):
     """Plain data that rebuilds a VQNetwork: see :func:`load_vq_network`."""
     return {"spec": spec, "params": network.params,
-            "var_floor": float(network.var_floor)}
+            "scaler_shift": network.scaler.shift,
+            "scaler_scale": float(network.scaler.scale),
+            "var_floor": float(getattr(network.head, "var_floor", 0.0))}
 
 
 def load_vq_network(state):
+    """The VQNetwork of ``state``; one saved before the VQ-VAE scaled its data
+    (no ``scaler_shift``) worked on the data as they are: the identity."""
     network = VQNetwork(**state["spec"])
     network.params[...] = state["params"]
-    network.var_floor = state["var_floor"]
+    if "scaler_shift" in state:
+        network.scaler = DataScaler(state["scaler_shift"], state["scaler_scale"])
+    if hasattr(network.head, "var_floor"):
+        network.head.var_floor = state["var_floor"]
     return network

@@ -1,5 +1,6 @@
 """Small helpers of the estimator layer: transactional fits, warnings at the
-caller, chunk sizes, means."""
+caller (the convergence warning among them), chunk sizes, means, the training
+history."""
 
 import copy
 import functools
@@ -10,6 +11,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import _set_output
 
 from ..exceptions import DivergenceError
@@ -106,3 +108,26 @@ def read_only(arrays):
         v.flags.writeable = False
         views.append(v)
     return views
+
+
+def warn_not_converged(solver, max_iter):
+    """The ConvergenceWarning of a fit that ran ``max_iter`` iterations of
+    ``solver`` without converging, at the caller's line."""
+    warn_at_caller(
+        f"{solver}: maximum iterations ({max_iter}) reached and the "
+        "optimization hasn't converged yet; raise max_iter or tol.",
+        ConvergenceWarning,
+    )
+
+
+class HistoryMixin:
+    """Public attributes of a fit's training history, ``_history``."""
+
+    def _store_history(self):
+        history = self._history
+        self.n_iter_ = history.n_iter
+        self.loss_curve_ = list(history.loss_curve)
+        self.best_loss_ = history.best_loss
+        if history.validation_scores:
+            self.validation_scores_ = list(history.validation_scores)
+            self.best_validation_score_ = history.best_validation_score

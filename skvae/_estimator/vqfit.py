@@ -6,12 +6,10 @@ The estimator module keeps the public methods and their documentation.
 """
 
 import copy
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn import get_config
-from sklearn.utils import check_array, check_random_state, gen_batches
+from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
@@ -19,18 +17,20 @@ from sklearn.utils._param_validation import (
 
 from .._models.vq import VQNetwork
 from .._nn.activations import ACTIVATIONS
+from .._parts.heads import HEADS
 from .._parts.quantizer import perplexity
+from .._train.drivers import minibatch_size
 from .._train.solvers import Adam, History, run_adam
-from .callbacks import iteration_tasks, reported_chunks, snapshot_network
+from .callbacks import FIT_TASK_FRAMES, iteration_tasks, snapshot_network
+from .inference import RowChunksMixin
 from .persistence import load_vq_network, vq_network_state
-from .utils import chunk_n_rows
+from .utils import HistoryMixin
 
-# Scratch memory per inference chunk, in MiB (scikit-learn's working_memory
-# when smaller), as in the VAE estimators.
-INFERENCE_CHUNK_MIB = 32
+# Rows per minibatch of batch_size="auto", at most the number of rows.
+AUTO_BATCH_SIZE = 200
 
 
-class VQFitMixin:
+class VQFitMixin(RowChunksMixin, HistoryMixin):
     """Constraints, set-up, training and chunked inference of the VQ-VAE."""
 
     _parameter_constraints: dict = {
@@ -41,7 +41,7 @@ class VQFitMixin:
             "array-like", Interval(Integral, 1, None, closed="left")
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "likelihood": [StrOptions(set(HEADS))],
         "variance_floor": [Interval(Real, 0, None, closed="neither")],
         "commitment_cost": [Interval(Real, 0, None, closed="left")],
         "decay": [Interval(Real, 0, 1, closed="left")],
@@ -139,14 +139,10 @@ class VQFitMixin:
         """
         net, rng = self._network, self._rng
         n = X.shape[0]
-        batch_size = min(200, n) if self.batch_size == "auto" else self.batch_size
-        if batch_size > n:
-            warnings.warn(
-                f"batch_size={batch_size} is larger than the {n} training "
-                "samples; using all of them in each batch.",
-                stacklevel=4,
-            )
-            batch_size = n
+        # _train, fit (or partial_fit), fit_task, _fit_context, transactional,
+        # caller
+        batch_size = minibatch_size(self.batch_size, n, AUTO_BATCH_SIZE,
+                                    stacklevel=5 + FIT_TASK_FRAMES)
 
         weighted = sample_weight is not None
         data = np.hstack([X, sample_weight[:, None]]) if weighted else X
@@ -178,10 +174,7 @@ class VQFitMixin:
         finally:
             # Also after a diverged epoch: run_adam has put back the
             # parameters of its start, codebook included.
-            history = self._history
-            self.n_iter_ = history.n_iter
-            self.loss_curve_ = list(history.loss_curve)
-            self.best_loss_ = history.best_loss
+            self._store_history()
             counts = self._count_codes(X, sample_weight)
             if incremental:
                 counts = counts + self.code_counts_
@@ -203,8 +196,7 @@ class VQFitMixin:
 
     def _count_codes(self, X, sample_weight=None):
         """Rows of X per code (int64), or their total weight (float64)."""
-        codes = self._map_rows(self._network.encode_codes, X, self.n_groups,
-                               dtype=np.intp)
+        codes = self._encode_codes(X)
         dtype = np.int64 if sample_weight is None else np.float64
         counts = np.zeros((self.n_groups, self.n_codes), dtype=dtype)
         for group in range(self.n_groups):
@@ -214,34 +206,24 @@ class VQFitMixin:
 
     # -- inference, in chunks of bounded memory ------------------------------
 
-    def _map_rows(self, function, X, n_columns=None, dtype=None):
-        """Apply ``function`` to X in row chunks of bounded scratch memory.
-
-        ``function`` maps a chunk (cast to the network's dtype) to one value
-        or ``n_columns`` values per row; the result has ``dtype``, or X's.
-        Floating results are reported within the dtype's finite range: a row
-        so far from the data that its density underflows the dtype, or whose
-        arithmetic overflows, scores the most negative finite value.
-        """
+    def _row_width(self, n_draws=1):
+        """Scratch values per row of inference: data, hidden layers, and the
+        distances to every code."""
         net = self._network
         q = net.quantizer
-        width = (2 * net.n_features + 4 * sum(net.hidden_layer_sizes)
-                 + 2 * q.n_groups * q.n_codes * (q.code_dim + 1))
-        budget = min(get_config()["working_memory"], INFERENCE_CHUNK_MIB)
-        chunk = chunk_n_rows(width * net.dtype.itemsize, X.shape[0], budget)
-        shape = (X.shape[0],) if n_columns is None else (X.shape[0], n_columns)
-        out = np.empty(shape, dtype=X.dtype if dtype is None else dtype)
-        floating = np.issubdtype(out.dtype, np.floating)
-        with (reported_chunks(self, gen_batches(X.shape[0], chunk)) as batches,
-              np.errstate(over="ignore", invalid="ignore")):
-            for rows in batches:
-                values = function(X[rows].astype(net.dtype, copy=False))
-                if floating:
-                    finfo = np.finfo(out.dtype)
-                    values = np.nan_to_num(values, nan=finfo.min, posinf=finfo.max,
-                                           neginf=finfo.min)
-                out[rows] = values
-        return out
+        return (2 * net.n_features + 4 * sum(net.hidden_layer_sizes)
+                + 2 * q.n_groups * q.n_codes * (q.code_dim + 1))
+
+    def _as_network_dtype(self, X):
+        """Data in the network's dtype; integer codes as they are."""
+        if not np.issubdtype(X.dtype, np.floating):
+            return X
+        return X.astype(self._network.dtype, copy=False)
+
+    def _encode_codes(self, X):
+        """Integer codes of validated X, shape (n, n_groups), dtype intp."""
+        out = np.empty((X.shape[0], self.n_groups), dtype=np.intp)
+        return self._map_chunks(self._network.encode_codes, X, out)
 
     def _log_prior(self, codes):
         """log of the codes' prior probability, summed over the groups."""

@@ -1,31 +1,66 @@
 """The VQ-VAE network: an MLP encoder, the vector quantizer, an MLP decoder.
 
 The quantizer's mathematics (nearest codes, the commitment loss, the EMA
-codebook and its dead-code restarts) is in :mod:`skvae._parts.quantizer`; this
-module wires it between the encoder and the decoder, in one flat buffer.
+codebook and its dead-code restarts) is in :mod:`skvae._parts.quantizer`; the
+decoder and its likelihood head are the VAE's
+(:mod:`skvae._parts.decoders`, :mod:`skvae._parts.heads`).  This module wires
+them between the encoder and the decoder, their parameters in one flat buffer
+laid out by :class:`skvae._nn.layout.Layout`.
+
+As the VAE does, the network works on data in the head's units
+(:class:`skvae._parts.heads.scaling.DataScaler`: standardized for the
+Gaussian likelihood, as is for the Bernoulli one): every method takes and
+returns data in the original units and adds the scaling's log-Jacobian to
+densities, so that the codes and the reconstructions do not depend on the
+data's offset and scale.
 """
 
-import itertools
-
 import numpy as np
-from scipy.special import logit
 
+from .._nn import mlp
 from .._nn.layout import Layout
-from .._nn.likelihoods import (
-    bernoulli_log_prob,
-    bernoulli_log_prob_and_grad,
-    bernoulli_mean,
-    gaussian_log_prob,
-    gaussian_log_prob_grads,
-    variance_floor,
-)
-from .._nn.mlp import backward, forward, glorot_uniform
-from .._parts.heads.scaling import feature_mean_var
+from .._parts.decoders.mlp import MLPDecoder
+from .._parts.heads import HEADS
+from .._parts.heads.scaling import DataScaler
 from .._parts.quantizer import VectorQuantizer, commitment_loss_and_grad
+from .vae import row_shares
+
+
+class CodeEncoder(mlp.MLPPart):
+    """An MLP from x to the unquantized code vectors z_e, ``width`` outputs.
+
+    Parameters
+    ----------
+    n_features : int
+        Data dimension d.
+    width : int
+        Outputs: ``n_groups * code_dim``.
+    hidden_layer_sizes : tuple of int
+        Hidden layer sizes.
+    activation : str
+        Hidden activation.
+    prefix : str, default="encoder"
+        Name prefix of its parameters.
+    """
+
+    def __init__(self, n_features, width, hidden_layer_sizes, activation,
+                 prefix="encoder"):
+        self.activation = activation
+        self.prefix = prefix
+        self.sizes = [n_features, *hidden_layer_sizes, width]
+
+    def forward(self, X):
+        """Every layer's output, the last being z_e, for :meth:`backward`."""
+        return mlp.forward(self.W, self.b, mlp.bounded(X), self.activation)
+
+    def backward(self, outputs, d_out):
+        """Back-propagate d loss / d z_e into the weight gradients."""
+        mlp.backward(self.W, outputs, d_out, self.activation, self._grad_W,
+                     self._grad_b, input_grad=False)
 
 
 class VQNetwork:
-    """MLP encoder, vector quantizer, MLP decoder and likelihood, in one buffer.
+    """MLP encoder, vector quantizer, MLP decoder and likelihood head, in one buffer.
 
     Parameters
     ----------
@@ -38,19 +73,24 @@ class VQNetwork:
         Encoder hidden sizes; the decoder mirrors them in reverse.
     activation : str
         Key of ``skvae._nn.activations.ACTIVATIONS`` for the hidden layers.
-    likelihood : {"gaussian", "bernoulli"}
+    likelihood : str
+        Key of ``skvae._parts.heads.HEADS``.
     dtype : numpy dtype
         Dtype of the parameters and of every computation.
 
     Attributes
     ----------
+    encoder : CodeEncoder
+    decoder : MLPDecoder
+        Ending in the likelihood's head, ``decoder.head``.
+    quantizer : VectorQuantizer
     params, grad : ndarray of shape (layout.size,)
-        The flat parameter buffer (weights, Gaussian log-variance, codebook
+        The flat parameter buffer (weights, the head's parameters, codebook
         and EMA statistics) and the flat gradient buffer, whose codebook and
-        EMA entries stay zero. Pickling keeps the buffers and rebuilds the
-        views.
-    var_floor : float
-        Lower bound of the Gaussian variance (0 for Bernoulli).
+        EMA entries stay zero. The parts hold views into them; pickling keeps
+        the buffers only and binds the parts again.
+    scaler : DataScaler
+        The units the network works in, chosen by the head from the data.
 
     Examples
     --------
@@ -68,72 +108,47 @@ class VQNetwork:
                  activation, likelihood, dtype):
         self.n_features = n_features
         self.hidden_layer_sizes = tuple(hidden_layer_sizes)
-        self.activation = activation
-        self.likelihood = likelihood
         self.dtype = np.dtype(dtype)
-        self.var_floor = 0.0
         self.quantizer = VectorQuantizer(n_groups, n_codes, code_dim)
         width = n_groups * code_dim
-        encoder = [n_features, *self.hidden_layer_sizes, width]
-        decoder = [width, *reversed(self.hidden_layer_sizes), n_features]
-        self.n_layers = len(encoder) - 1
-        shapes = []
-        for part, sizes in (("encoder", encoder), ("decoder", decoder)):
-            for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
-                shapes += [(f"{part}.W{i}", (fan_in, fan_out)),
-                           (f"{part}.b{i}", (fan_out,))]
-        if likelihood == "gaussian":
-            shapes.append(("decoder.log_var_above_floor", (n_features,)))
-        shapes += self.quantizer.shapes()
+        self.encoder = CodeEncoder(n_features, width, self.hidden_layer_sizes,
+                                   activation)
+        self.decoder = MLPDecoder(n_features, width,
+                                  tuple(reversed(self.hidden_layer_sizes)),
+                                  activation, HEADS[likelihood](n_features))
+        shapes = (self.encoder.shapes() + self.decoder.shapes()
+                  + self.quantizer.shapes())
         self.layout = Layout(shapes)
         self.params = np.zeros(self.layout.size, dtype=self.dtype)
         self.grad = np.zeros(self.layout.size, dtype=self.dtype)
-        self._bind_views()
+        self.scaler = DataScaler.identity(n_features)
+        self._bind()
 
-    # -- the flat buffers and their views ------------------------------------
-
-    def _bind_views(self):
-        p = self.layout.views(self.params)
-        g = self.layout.views(self.grad)
-        layers = range(self.n_layers)
-        self.encoder_W = [p[f"encoder.W{i}"] for i in layers]
-        self.encoder_b = [p[f"encoder.b{i}"] for i in layers]
-        self.decoder_W = [p[f"decoder.W{i}"] for i in layers]
-        self.decoder_b = [p[f"decoder.b{i}"] for i in layers]
-        self._g_encoder_W = [g[f"encoder.W{i}"] for i in layers]
-        self._g_encoder_b = [g[f"encoder.b{i}"] for i in layers]
-        self._g_decoder_W = [g[f"decoder.W{i}"] for i in layers]
-        self._g_decoder_b = [g[f"decoder.b{i}"] for i in layers]
-        self._log_var_above_floor = p.get("decoder.log_var_above_floor")
-        self._g_log_var_above_floor = g.get("decoder.log_var_above_floor")
-        self.codebook_params = self.quantizer.params(p)
-
-    _VIEW_ATTRIBUTES = (
-        "encoder_W", "encoder_b", "decoder_W", "decoder_b",
-        "_g_encoder_W", "_g_encoder_b", "_g_decoder_W", "_g_decoder_b",
-        "_log_var_above_floor", "_g_log_var_above_floor", "codebook_params",
-    )
+    def _bind(self):
+        params, grads = self.layout.views(self.params), self.layout.views(self.grad)
+        self.encoder.bind(params, grads)
+        self.decoder.bind(params, grads)
+        self.codebook_params = self.quantizer.params(params)
 
     def __getstate__(self):
-        # Views would be pickled as independent copies: keep the buffers only.
+        # The codebook's views would be pickled as copies: keep the buffers.
         state = self.__dict__.copy()
-        for name in self._VIEW_ATTRIBUTES:
-            del state[name]
+        del state["codebook_params"]
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._bind_views()
+        self._bind()
+
+    @property
+    def head(self):
+        """The likelihood p(x | a) at the end of the decoder."""
+        return self.decoder.head
 
     @property
     def codebook(self):
         """The codebooks, shape (n_groups, n_codes, code_dim)."""
         return self.codebook_params.codebook
-
-    @property
-    def var(self):
-        """Gaussian per-feature variance, var_floor + exp(s)."""
-        return self.var_floor + np.exp(self._log_var_above_floor)
 
     # -- initialisation ------------------------------------------------------
 
@@ -141,26 +156,19 @@ class VQNetwork:
         """Draw the weights, start the decoder at the data, the codes at encodings.
 
         Weights are Glorot-uniform and biases zero, except the decoder's
-        output bias (the data mean, or its logit) and, for the Gaussian
-        likelihood, the variance (the data's per-feature variance plus the
-        floor, ``var_floor_fraction`` of the mean feature variance). Each
-        group's codes start at the initial encoder's outputs for random rows
-        of X (of positive ``sample_weight``; the statistics are weighted).
+        output, which its head starts at the data's mean (or logit) and
+        variance (above ``var_floor_fraction`` times the data's mean feature
+        variance); the head also chooses the units the network works in.
+        Each group's codes start at the initial encoder's outputs for random
+        rows of X (of positive ``sample_weight``; the statistics are
+        weighted).
         """
-        for Ws, bs in ((self.encoder_W, self.encoder_b),
-                       (self.decoder_W, self.decoder_b)):
-            for W, b in zip(Ws, bs, strict=True):
-                W[...] = glorot_uniform(rng, *W.shape, self.activation, self.dtype)
-                b[...] = 0
-        mean, var = feature_mean_var(X, sample_weight)
-        if self.likelihood == "bernoulli":
-            self.decoder_b[-1][...] = logit(np.clip(mean, 1e-3, 1 - 1e-3))
-        else:
-            self.var_floor = variance_floor(var, var_floor_fraction)
-            self.decoder_b[-1][...] = mean
-            self._log_var_above_floor[...] = np.log(var + self.var_floor)
+        self.scaler = self.head.scaler(X, sample_weight)
+        X = self.scaler.transform(X)
+        self.encoder.initialize(rng)
+        self.decoder.initialize(X, rng, var_floor_fraction, sample_weight)
         rows = X if sample_weight is None else X[sample_weight > 0]
-        self.quantizer.initialize(self.codebook_params, self.encode(rows), rng)
+        self.quantizer.initialize(self.codebook_params, self._encode(rows), rng)
 
     # -- forward computations ------------------------------------------------
 
@@ -168,10 +176,13 @@ class VQNetwork:
         q = self.quantizer
         return flat.reshape(flat.shape[0], q.n_groups, q.code_dim)
 
+    def _encode(self, X):
+        """z_e of X in the network's units."""
+        return self._as_groups(self.encoder.forward(X)[-1])
+
     def encode(self, X):
         """The encoder outputs z_e, shape (n, n_groups, code_dim), unquantized."""
-        return self._as_groups(forward(self.encoder_W, self.encoder_b, X,
-                                       self.activation)[-1])
+        return self._encode(self.scaler.transform(X))
 
     def quantize(self, Z):
         """Nearest codes (n, n_groups) of vectors Z (n, n_groups, code_dim)."""
@@ -186,31 +197,17 @@ class VQNetwork:
         return self.quantizer.lookup(self.codebook_params, codes).reshape(
             codes.shape[0], -1)
 
-    def decoder_output(self, V):
-        """Decoder output a(v) for decoder inputs V (n, G * D): logits
-        (Bernoulli) or means (Gaussian)."""
-        return forward(self.decoder_W, self.decoder_b, V, self.activation)[-1]
-
-    def decode(self, codes):
-        """Decoder output a(z_q) for integer codes (n, n_groups)."""
-        return self.decoder_output(self.code_vectors(codes))
-
     def decoded_mean(self, codes):
-        """E[x | z_q] for integer codes (n, n_groups)."""
-        output = self.decode(codes)
-        if self.likelihood == "bernoulli":
-            return bernoulli_mean(output)
-        return output
-
-    def log_prob(self, X, output):
-        """log p(x | a) per row, from the decoder output a."""
-        if self.likelihood == "bernoulli":
-            return bernoulli_log_prob(X, output)
-        return gaussian_log_prob(X, output, self.var)
+        """E[x | z_q] for integer codes (n, n_groups), in the data's units."""
+        return self.scaler.inverse_transform(
+            self.decoder.mean(self.code_vectors(codes)))
 
     def log_prob_given_codes(self, X, codes):
-        """log p(x | decoder(z_q)) per row, for integer codes (n, n_groups)."""
-        return self.log_prob(X, self.decode(codes))
+        """log p(x | decoder(z_q)) per row, for integer codes (n, n_groups): a
+        density of X in its original units."""
+        log_px = self.decoder.log_prob(self.scaler.transform(X),
+                                       self.code_vectors(codes))
+        return log_px + self.scaler.log_det
 
     # -- training ------------------------------------------------------------
 
@@ -220,11 +217,12 @@ class VQNetwork:
         loss = -mean_i log p(x_i | decoder(z_q,i))
                + commitment_cost * mean_i ||z_e,i - z_q,i||^2,
 
-        with ``codes`` held fixed (the nearest codes when None); with
-        ``sample_weight`` both means are weighted (each row's share is
-        w_i / sum w). The gradient with respect to the encoder is the
-        straight-through one: d loss / d z_q is passed to z_e as it is. The
-        codebook's gradient stays zero.
+        log p a density of X in its original units, with ``codes`` held
+        fixed (the nearest codes when None); with ``sample_weight`` both
+        means are weighted (each row's share is w_i / sum w). The gradient
+        with respect to the encoder is the straight-through one:
+        d loss / d z_q is passed to z_e as it is. The codebook's gradient
+        stays zero.
 
         Returns
         -------
@@ -234,43 +232,24 @@ class VQNetwork:
         codes : ndarray of shape (n, n_groups)
         """
         n = X.shape[0]
-        weights = None if sample_weight is None else (
-            sample_weight / np.sum(sample_weight, dtype=np.float64)).astype(self.dtype)
-        enc = forward(self.encoder_W, self.encoder_b, X, self.activation)
+        weights, _ = row_shares(sample_weight, self.dtype, n)
+        X = self.scaler.transform(X)
+        enc = self.encoder.forward(X)
         Z_e = self._as_groups(enc[-1])
         if codes is None:
             codes = self.quantize(Z_e)
         Z_q = self.quantizer.lookup(self.codebook_params, codes)
-        dec = forward(self.decoder_W, self.decoder_b, Z_q.reshape(n, -1),
-                      self.activation)
-        if self.likelihood == "bernoulli":
-            log_px, d_output = bernoulli_log_prob_and_grad(X, dec[-1])
-        else:
-            var = self.var
-            log_px = gaussian_log_prob(X, dec[-1], var)
-            d_output, d_var = gaussian_log_prob_grads(X, dec[-1], var)
-            # d loss / d s_j = -1/n sum_i d log p_i / d var_j * exp(s_j)
-            if weights is None:
-                np.sum(d_var, axis=0, out=self._g_log_var_above_floor)
-                self._g_log_var_above_floor *= (var - self.var_floor) / -n
-            else:
-                np.dot(weights, d_var, out=self._g_log_var_above_floor)
-                self._g_log_var_above_floor *= -(var - self.var_floor)
-        if weights is None:
-            d_output *= -1 / n
-        else:
-            d_output *= -weights[:, None]
-        d_Z_q = backward(self.decoder_W, dec, d_output, self.activation,
-                         self._g_decoder_W, self._g_decoder_b)
+        log_px, cache = self.decoder.forward(X, Z_q.reshape(n, -1))
+        # The decoder's gradient of -sum_i share_i log p_i.
+        shares = (np.full(n, 1 / n, dtype=self.dtype) if weights is None
+                  else weights)
+        d_Z_q = self.decoder.backward(cache, -shares)
         commitment, d_commitment = commitment_loss_and_grad(Z_e, Z_q, weights)
         # Straight through: the decoder's d/dz_q reaches z_e unchanged.
         d_Z_e = d_Z_q + commitment_cost * d_commitment.reshape(n, -1)
-        backward(self.encoder_W, enc, d_Z_e, self.activation,
-                 self._g_encoder_W, self._g_encoder_b, input_grad=False)
-        data_term = (-float(np.sum(log_px)) / n if weights is None
-                     else -float(weights @ log_px))
-        loss = data_term + commitment_cost * commitment
-        return loss, Z_e, codes
+        self.encoder.backward(enc, d_Z_e)
+        data_term = -float(shares @ log_px) - self.scaler.log_det
+        return data_term + commitment_cost * commitment, Z_e, codes
 
     def training_step(self, X, rng, *, commitment_cost, decay, dead_code_threshold,
                       sample_weight=None):

@@ -230,6 +230,23 @@ def lbfgs_rounds(network, history, settings, draw_noise, loss_and_grad, fixed_no
     return False
 
 
+def minibatch_size(batch_size, n, auto=AUTO_BATCH_SIZE, *, stacklevel):
+    """Rows per minibatch: ``batch_size``, ``"auto"`` meaning ``min(auto, n)``.
+
+    A size above the ``n`` training rows warns (``stacklevel`` counted from
+    the caller) and uses all of them.
+    """
+    size = min(auto, n) if batch_size == "auto" else batch_size
+    if size > n:
+        warnings.warn(
+            f"batch_size={size} is larger than the {n} training "
+            "samples; using all of them in each batch.",
+            stacklevel=stacklevel + 1,
+        )
+        size = n
+    return size
+
+
 def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
              incremental, score_noise, on_iteration=None, sample_weight=None):
     """Epochs of Adam over minibatches of X (one epoch when ``incremental``).
@@ -268,15 +285,7 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
         validation_score = lambda: float(  # noqa: E731
             np.average(network.elbo(X_val, noise, C=C_val), weights=w_val))
     n = data.shape[0]
-    batch_size = (min(AUTO_BATCH_SIZE, n) if settings.batch_size == "auto"
-                  else settings.batch_size)
-    if batch_size > n:
-        warnings.warn(
-            f"batch_size={batch_size} is larger than the {n} training "
-            "samples; using all of them in each batch.",
-            stacklevel=6,
-        )
-        batch_size = n
+    batch_size = minibatch_size(settings.batch_size, n, stacklevel=6)
     K, width = settings.n_importance_samples, network.noise_dims
     eps_buffer = np.empty(K * batch_size * width, dtype=X.dtype)
 

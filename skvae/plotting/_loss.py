@@ -1,8 +1,10 @@
 """The training curve."""
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import Display, check_estimator
+from ..vqvae import VQVAETransformer
+from ._base import Display, check_estimator, check_matplotlib
 
 
 class LossCurveDisplay(Display):
@@ -54,14 +56,15 @@ class LossCurveDisplay(Display):
 
     @classmethod
     def from_estimator(cls, estimator, *, ax=None, **kwargs):
-        """Draw the loss curve recorded by a fitted VAE.
+        """Draw the loss curve recorded by a fitted skvae estimator.
 
         Parameters
         ----------
         estimator : fitted skvae estimator
             Any fitted skvae estimator (:class:`~skvae.VAETransformer`,
-            :class:`~skvae.ConditionalVAE`, :class:`~skvae.VAEOutlierDetector`);
-            its ``validation_scores_`` are drawn when present.
+            :class:`~skvae.ConditionalVAE`, :class:`~skvae.VAEOutlierDetector`,
+            :class:`~skvae.VQVAETransformer`); its ``validation_scores_`` are
+            drawn when present.
 
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure when None.
@@ -74,10 +77,16 @@ class LossCurveDisplay(Display):
         display : LossCurveDisplay
             The display, with its artists.
         """
-        check_estimator(f"{cls.__name__}.from_estimator", estimator)
+        caller = f"{cls.__name__}.from_estimator"
+        if isinstance(estimator, VQVAETransformer):  # trained by Adam's epochs
+            check_matplotlib(caller)
+            check_is_fitted(estimator)
+        else:
+            check_estimator(caller, estimator)
         display = cls(estimator.loss_curve_,
                       validation_scores=getattr(estimator, "validation_scores_", None),
-                      xlabel="epoch" if estimator.solver == "adam" else "iteration")
+                      xlabel="epoch" if getattr(estimator, "solver", "adam") == "adam"
+                      else "iteration")
         return display.plot(ax=ax, **kwargs)
 
     def plot(self, ax=None, **kwargs):

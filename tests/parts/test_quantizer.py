@@ -59,9 +59,12 @@ def test_straight_through_gradient_matches_finite_differences(likelihood, activa
     offset = (Z_q - Z_e).reshape(X.shape[0], -1)
 
     def surrogate():
+        # In the network's units (standardized for the Gaussian head), plus
+        # the log-Jacobian that makes log p a density of X.
+        X_net = net.scaler.transform(X)
         Z = net.encode(X)
-        output = net.decoder_output(Z.reshape(X.shape[0], -1) + offset)
-        log_px = net.log_prob(X, output)
+        log_px = net.decoder.log_prob(X_net, Z.reshape(X.shape[0], -1) + offset)
+        log_px = log_px + net.scaler.log_det
         return -np.mean(log_px) + beta * np.sum((Z - Z_q) ** 2) / X.shape[0]
 
     assert surrogate() == pytest.approx(loss, rel=1e-12)
@@ -103,7 +106,8 @@ def test_float32_computation_stays_float32_and_close_to_float64():
     net64, X, _ = make_network("gaussian", "softplus", (4,))
     net32 = VQNetwork(5, 2, 3, 2, (4,), "softplus", "gaussian", np.float32)
     net32.params[...] = net64.params
-    net32.var_floor = net64.var_floor
+    net32.scaler = net64.scaler
+    net32.head.var_floor = net64.head.var_floor
     _, _, codes = net64.loss_and_grad(X, 0.25)
     loss32, Z_e, codes32 = net32.loss_and_grad(X.astype(np.float32), 0.25, codes)
     loss64 = net64.loss_and_grad(X, 0.25, codes)[0]
@@ -272,4 +276,4 @@ def test_pickle_keeps_views_on_the_buffer():
     clone = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(clone.encode_codes(X), net.encode_codes(X))
     clone.params[...] = 0
-    assert np.all(clone.codebook == 0) and np.all(clone.encoder_W[0] == 0)
+    assert np.all(clone.codebook == 0) and np.all(clone.encoder.W[0] == 0)
