@@ -195,7 +195,8 @@ def summary(rows, chosen):
         table.append({
             "detector": detector,
             "ROC-AUC": float(np.mean([r["roc_auc"] for r in ok])) if ok else np.nan,
-            "AP": float(np.mean([r["average_precision"] for r in ok])) if ok else np.nan,
+            "AP": (float(np.mean([r["average_precision"] for r in ok])) if ok
+                   else np.nan),
             "rank": float(np.mean([r["rank"] for r in mine])),
             "fit CPU s": float(sum(r["fit_cpu_seconds"] for r in ok)),
             "fits": len(ok), "errors": len(mine) - len(ok),

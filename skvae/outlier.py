@@ -1,5 +1,6 @@
 """VAEOutlierDetector: rank rows by how unlikely a VAE finds them."""
 
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -8,6 +9,7 @@ from sklearn.base import OutlierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimator.base import BaseVAE
@@ -90,7 +92,8 @@ ENSEMBLE_STATE = ("estimators_", "estimators_samples_", "member_centers_",
                   "member_scales_", "feature_center_", "feature_scale_")
 SINGLE_STATE = ("_network", "_network_spec", "_fitted_architecture", "_history",
                 "_optimizer", "_rng", "_score_noise", "_n_features_out",
-                "_log_likelihood_seed", "solver_", "hidden_layer_sizes_", "loss_curve_", "best_loss_", "kl_per_component_",
+                "_log_likelihood_seed", "solver_", "hidden_layer_sizes_", "loss_curve_",
+                "best_loss_", "kl_per_component_",
                 "active_components_", "validation_scores_", "best_validation_score_")
 
 _DETECTOR_PARAMETERS = {
@@ -165,6 +168,12 @@ _DETECTOR_PARAMETERS = {
         digits benchmark it raised the one-vs-rest ROC-AUC from 0.945 to
         0.962."""),
 }
+
+
+def _is_single_vae(detector):
+    """Whether the detector is one VAE, or not fitted yet (then the method
+    exists and says the detector is not fitted)."""
+    return getattr(detector, "n_estimators_", 1) == 1
 
 
 @document_parameters(overrides=_DETECTOR_PARAMETERS)
@@ -291,7 +300,8 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         **BaseVAE._parameter_constraints,
         "score_type": [StrOptions({"auto", "elbo_at_mean", "elbo", "log_likelihood",
                                    "reconstruction"})],
-        "n_estimators": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "n_estimators": [StrOptions({"auto"}),
+                         Interval(Integral, 1, None, closed="left")],
         "max_samples": [Interval(Integral, 1, None, closed="left"),
                         Interval(Real, 0, 1, closed="right")],
         "trim_fraction": [Interval(Real, 0, 0.5, closed="left")],
@@ -513,6 +523,52 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
             with np.errstate(over="ignore"):
                 total += np.clip((scores - center) / scale, -bound, bound)
         return (total / len(self.estimators_)).astype(X.dtype)
+
+    def __setstate__(self, state):
+        # A detector saved before the ensemble existed is one VAE: its new
+        # parameters take their defaults, except n_estimators, which is 1.
+        if "n_estimators" not in state:
+            signature = inspect.signature(type(self).__init__).parameters
+            defaults = {name: p.default for name, p in signature.items()
+                        if p.default is not p.empty}
+            state = {**defaults, **state, "n_estimators": 1}
+            if "offset_" in state:
+                state = {"n_estimators_": 1, "score_type_": state["score_type"],
+                         **state}
+        super().__setstate__(state)
+
+    @available_if(_is_single_vae)
+    def sample_latent(self, n_samples=1, random_state=None):
+        """Draw codes z from the single VAE's prior p(z).
+
+        Only a detector that is one VAE (``n_estimators_ == 1``) has a
+        latent space to draw from; an ensemble's members each have their own
+        (``estimators_``).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of codes to draw.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws; None uses NumPy's global random state.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Codes drawn from the prior, in the fit dtype.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAEOutlierDetector
+        >>> X = np.random.default_rng(0).normal(size=(80, 70))
+        >>> detector = VAEOutlierDetector(n_components=2, max_iter=5,
+        ...                               random_state=0).fit(X)
+        >>> detector.n_estimators_, detector.sample_latent(3, random_state=0).shape
+        (1, (3, 2))
+        """
+        return super().sample_latent(n_samples, random_state)
 
     def score_samples(self, X):
         """How normal each row is: higher is more normal.
