@@ -43,6 +43,11 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from .._nn.gaussian import (
+    posterior_log_density,
+    reparameterize,
+    reparameterize_backward,
+)
 from .._nn.layout import Layout
 from .._nn.mlp import bounded
 from .._parts.decoders import DECODERS
@@ -50,7 +55,6 @@ from .._parts.encoders import GaussianEncoder
 from .._parts.heads import HEADS
 from .._parts.heads.scaling import DataScaler
 from .._parts.priors import PRIORS
-from .._parts.priors.normal import posterior_log_density
 
 
 def build_network(n_features, n_components, hidden_layer_sizes, activation,
@@ -192,7 +196,7 @@ class VAENetwork:
         """
         X = self.scaler.transform(X)
         mu, log_var = self.encoder.encode(X)
-        Z = mu + np.exp(0.5 * log_var) * eps
+        Z, _ = reparameterize(mu, log_var, eps)
         log_px = self.decoder.log_prob(X, self._decoder_input(Z, C))
         return mu, log_var, Z, log_px + self.scaler.log_det
 
@@ -263,8 +267,7 @@ class VAENetwork:
         weights, n_effective = row_shares(sample_weight, self.dtype, n)
         X = self.scaler.transform(X)
         enc, mu, log_var = self.encoder.forward(X)
-        std = np.exp(0.5 * log_var)
-        Z = mu + std * eps
+        Z, std = reparameterize(mu, log_var, eps)
         X_draws = X if K == 1 else np.broadcast_to(X, (K, *X.shape)).reshape(K * n, -1)
         C_draws = C if C is None or K == 1 else np.tile(C, (K, 1))
         log_px, cache = self.decoder.forward(
@@ -276,10 +279,9 @@ class VAENetwork:
             d_Z += d_Z_prior
         # Through z = mu + std * eps, and the objective's own terms in mu, log_var.
         d_heads = np.empty((n, 2 * k), dtype=self.dtype)
-        d_heads[:, :k] = d_Z.sum(axis=0)
+        d_heads[:, :k], d_heads[:, k:] = reparameterize_backward(d_Z, eps, std)
         if d_mu is not None:
             d_heads[:, :k] += d_mu
-        d_heads[:, k:] = np.sum(0.5 * d_Z * eps * std, axis=0)
         d_heads[:, k:] += d_log_var
         self.encoder.backward(enc, d_heads)
         return (loss - self.scaler.log_det
