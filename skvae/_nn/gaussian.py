@@ -72,12 +72,8 @@ def gaussian_log_prob_grads(X, mean, var):
 
     Parameters
     ----------
-    X : ndarray of shape (..., n_features)
-        Points.
-    mean : ndarray broadcastable to X
-        Means.
-    var : ndarray of shape (n_features,)
-        Variances, positive.
+    X, mean, var : ndarray
+        As for :func:`gaussian_log_prob`.
 
     Returns
     -------
@@ -139,10 +135,8 @@ def gaussian_log_density(X, mean, log_var):
 
     Parameters
     ----------
-    X : ndarray of shape (..., k)
-        Points.
-    mean, log_var : ndarray broadcastable to X
-        Means and log-variances.
+    X, mean, log_var : ndarray
+        As for :func:`gaussian_log_density_terms`, X of shape (..., k).
 
     Returns
     -------
@@ -167,10 +161,8 @@ def gaussian_log_density_grads(X, mean, log_var):
 
     Parameters
     ----------
-    X : ndarray
-        Points.
-    mean, log_var : ndarray broadcastable to X
-        Means and log-variances.
+    X, mean, log_var : ndarray
+        As for :func:`gaussian_log_density_terms`.
 
     Returns
     -------
@@ -259,10 +251,8 @@ def posterior_log_density_terms(eps, log_var):
 
     Parameters
     ----------
-    eps : ndarray
-        The standard normal noise of the draw.
-    log_var : ndarray broadcastable to eps
-        Log-variances.
+    eps, log_var : ndarray
+        As for :func:`posterior_log_density`.
 
     Returns
     -------
