@@ -48,7 +48,7 @@ from .._nn.gaussian import (
     reparameterize,
     reparameterize_backward,
 )
-from .._nn.layout import Layout
+from .._nn.layout import bind_new
 from .._nn.mlp import bounded
 from .._parts.decoders import DECODERS
 from .._parts.encoders import GaussianEncoder
@@ -118,11 +118,8 @@ class VAENetwork:
         self.n_features = decoder.n_features
         self.n_components = encoder.n_components
         self.noise_dims = self.n_components + prior.noise_dims
-        self.layout = Layout([shape for part in self.parts for shape in part.shapes()])
-        self.params = np.zeros(self.layout.size, dtype=self.dtype)
-        self.grad = np.zeros(self.layout.size, dtype=self.dtype)
+        self.layout, self.params, self.grad = bind_new(self.parts, self.dtype)
         self.scaler = DataScaler.identity(self.n_features)
-        self._bind()
 
     @property
     def parts(self):

@@ -92,11 +92,9 @@ class HierarchicalPrior(Part):
     --------
     >>> import numpy as np
     >>> from skvae._parts.priors.hierarchical import HierarchicalPrior
-    >>> from skvae._nn.layout import Layout
+    >>> from skvae._nn.layout import bind_new
     >>> prior = HierarchicalPrior(3, 2, (8,), "tanh")
-    >>> layout = Layout(prior.shapes())
-    >>> params = np.zeros(layout.size)
-    >>> prior.bind(layout.views(params), layout.views(np.zeros(layout.size)))
+    >>> layout, params, grads = bind_new([prior])
     >>> prior.initialize(np.random.default_rng(0))
     >>> rng = np.random.default_rng(1)
     >>> prior.sample(rng.standard_normal((4, 3)), rng.standard_normal((4, 2))).shape
