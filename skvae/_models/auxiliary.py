@@ -53,27 +53,21 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from .._nn.gaussian import (
+    gaussian_log_density,
+    gaussian_log_density_grads,
+    posterior_log_density,
+    reparameterize,
+    reparameterize_backward,
+)
 from .._nn.mlp import bounded
 from .._parts.classifiers import SoftmaxClassifier
 from .._parts.decoders import DECODERS
 from .._parts.encoders import GaussianEncoder
 from .._parts.heads import HEADS
 from .._parts.priors import PRIORS
-from .._parts.priors.normal import LOG_2PI, posterior_log_density
 from .semisupervised import class_posterior, split_batch
 from .vae import VAENetwork
-
-
-def gaussian_log_density(A, mu, log_var):
-    """log N(a; mu, diag(exp(log_var))), summed over the last axis."""
-    return -0.5 * np.sum((A - mu) ** 2 * np.exp(-log_var) + log_var + LOG_2PI,
-                         axis=-1)
-
-
-def gaussian_log_density_grads(A, mu, log_var):
-    """d/dmu and d/dlog_var of :func:`gaussian_log_density`; d/da is -d/dmu."""
-    d_mu = (A - mu) * np.exp(-log_var)
-    return d_mu, 0.5 * (d_mu * (A - mu) - 1)
 
 
 def build_auxiliary_network(n_features, n_components, hidden_layer_sizes, activation,
@@ -167,8 +161,8 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
     def _draw_auxiliary(self, X, eps_a):
         """a from q(a|x) for scaled X; every layer's output, mu, log_var, std, a."""
         outputs, mu, log_var = self.auxiliary_encoder.forward(X)
-        std = np.exp(0.5 * log_var)
-        return outputs, mu, log_var, std, mu + std * eps_a
+        A, std = reparameterize(mu, log_var, eps_a)
+        return outputs, mu, log_var, std, A
 
     @staticmethod
     def _generative_input(A, Z, Y):
@@ -188,7 +182,7 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         K = eps.shape[0]
         eps_a = np.broadcast_to(eps_a, (K, n, self.n_auxiliary))
         mu_a, log_var_a = self.auxiliary_encoder.encode(X)
-        A = (mu_a + np.exp(0.5 * log_var_a) * eps_a).reshape(K * n, -1)
+        A = reparameterize(mu_a, log_var_a, eps_a)[0].reshape(K * n, -1)
         log_qa = posterior_log_density(eps_a, log_var_a)
         X_rep = np.broadcast_to(X, (K, n, d)).reshape(K * n, d)
         log_q = self.classifier.log_proba(np.concatenate([X_rep, A], axis=1))
@@ -201,7 +195,7 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
             noise_c = np.broadcast_to(noise[..., c, :], (K, n, noise.shape[-1])
                                       ).reshape(K * n, noise.shape[-1])
             mu, log_var = self.encoder.encode(np.concatenate([X_rep, A, Y], axis=1))
-            Z = mu + np.exp(0.5 * log_var) * eps_c
+            Z, _ = reparameterize(mu, log_var, eps_c)
             mu_pa, log_var_pa = self.auxiliary_prior.encode(self._decoder_input(Z, Y))
             log_pa.append(gaussian_log_density(A, mu_pa, log_var_pa))
             log_px.append(self.decoder.log_prob(X_rep, self._generative_input(A, Z, Y)))
@@ -232,7 +226,7 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         K = eps.shape[0]
         eps_a = np.broadcast_to(self._split_draws(eps)[0], (K, n, self.n_auxiliary))
         mu_a, log_var_a = self.auxiliary_encoder.encode(X)
-        A = (mu_a + np.exp(0.5 * log_var_a) * eps_a).reshape(K * n, -1)
+        A = reparameterize(mu_a, log_var_a, eps_a)[0].reshape(K * n, -1)
         X_rep = np.broadcast_to(X, (K, n, d)).reshape(K * n, d)
         log_q = self.classifier.log_proba(np.concatenate([X_rep, A], axis=1))
         return (logsumexp(log_q.reshape(K, n, -1), axis=0)
@@ -347,8 +341,7 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         # q(z|a, y, x), p(a|z, y), p(x|a, z, y) and the KL term of z
         enc_z, mu_z, log_var_z = self.encoder.forward(
             np.concatenate([X_p, A_p, Y], axis=1))
-        std_z = np.exp(0.5 * log_var_z)
-        Z = mu_z + std_z * eps_p
+        Z, std_z = reparameterize(mu_z, log_var_z, eps_p)
         pa_outputs, mu_pa, log_var_pa = self.auxiliary_prior.forward(
             self._decoder_input(Z, Y))
         log_pa = gaussian_log_density(A_p, mu_pa, log_var_pa)
@@ -380,10 +373,9 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         if d_Z_kl is not None:
             d_Z += d_Z_kl
         d_heads_z = np.empty((rows.size, 2 * k), dtype=dtype)
-        d_heads_z[:, :k] = d_Z
+        d_heads_z[:, :k], d_heads_z[:, k:] = reparameterize_backward(d_Z, eps_p, std_z)
         if d_mu_kl is not None:
             d_heads_z[:, :k] += d_mu_kl
-        d_heads_z[:, k:] = 0.5 * d_Z * eps_p * std_z
         d_heads_z[:, k:] += d_log_var_kl
         d_A_p += self.encoder.backward(enc_z, d_heads_z, input_grad=True)[:, d:d + ka]
         d_A = np.zeros((n, ka), dtype=dtype)
@@ -399,8 +391,8 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
 
         # a = mu_a + std_a * eps_a; +log q(a|x) adds -1/2 per dimension.
         d_heads_a = np.empty((n, 2 * ka), dtype=dtype)
-        d_heads_a[:, :ka] = d_A
-        d_heads_a[:, ka:] = 0.5 * d_A * eps_a * std_a
+        d_heads_a[:, :ka], d_heads_a[:, ka:] = reparameterize_backward(d_A, eps_a,
+                                                                       std_a)
         d_heads_a[:, ka:] -= 0.5 * share[:, None]
         self.auxiliary_encoder.backward(enc_a, d_heads_a)
 

@@ -21,7 +21,7 @@ import math
 import numpy as np
 from scipy.special import logsumexp, softmax
 
-from .._parts.priors.normal import posterior_log_density
+from .._nn.gaussian import posterior_log_density
 
 
 def kl_weight(iteration, beta, kl_warmup):

@@ -35,6 +35,7 @@ weights), and encoding needs no label.  The gradients:
 import numpy as np
 from scipy.special import logsumexp
 
+from .._nn.gaussian import reparameterize, reparameterize_backward
 from .vae import VAENetwork, row_shares
 
 
@@ -131,7 +132,7 @@ class SemiSupervisedNetwork(VAENetwork):
         eps, noise = self._split_noise(eps)
         X = self.scaler.transform(X)
         mu, log_var = self.encoder.encode(X)
-        Z = mu + np.exp(0.5 * log_var) * eps
+        Z, _ = reparameterize(mu, log_var, eps)
         kl = self.prior.kl(mu, log_var, eps, Z, noise)
         classes = np.eye(self.n_conditions, dtype=self.dtype)
         log_px = np.stack([
@@ -180,8 +181,7 @@ class SemiSupervisedNetwork(VAENetwork):
 
         log_q, classifier_outputs = self.classifier.forward(X)
         enc, mu, log_var = self.encoder.forward(X)
-        std = np.exp(0.5 * log_var)
-        Z = mu + std * eps[0]
+        Z, std = reparameterize(mu, log_var, eps[0])
 
         # Decoder rows: each labeled row with its class, then each unlabeled
         # row with every class, class by class.
@@ -207,10 +207,9 @@ class SemiSupervisedNetwork(VAENetwork):
         if d_Z_prior is not None:
             d_Z += d_Z_prior[0]
         d_heads = np.empty((n, 2 * k), dtype=dtype)
-        d_heads[:, :k] = d_Z
+        d_heads[:, :k], d_heads[:, k:] = reparameterize_backward(d_Z, eps[0], std)
         if d_mu is not None:
             d_heads[:, :k] += d_mu
-        d_heads[:, k:] = 0.5 * d_Z * eps[0] * std
         d_heads[:, k:] += d_log_var
         self.encoder.backward(enc, d_heads)
 

@@ -43,14 +43,18 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
-from .._nn.layout import Layout
+from .._nn.gaussian import (
+    posterior_log_density,
+    reparameterize,
+    reparameterize_backward,
+)
+from .._nn.layout import bind_new
 from .._nn.mlp import bounded
 from .._parts.decoders import DECODERS
 from .._parts.encoders import GaussianEncoder
 from .._parts.heads import HEADS
 from .._parts.heads.scaling import DataScaler
 from .._parts.priors import PRIORS
-from .._parts.priors.normal import posterior_log_density
 
 
 def build_network(n_features, n_components, hidden_layer_sizes, activation,
@@ -114,11 +118,8 @@ class VAENetwork:
         self.n_features = decoder.n_features
         self.n_components = encoder.n_components
         self.noise_dims = self.n_components + prior.noise_dims
-        self.layout = Layout([shape for part in self.parts for shape in part.shapes()])
-        self.params = np.zeros(self.layout.size, dtype=self.dtype)
-        self.grad = np.zeros(self.layout.size, dtype=self.dtype)
+        self.layout, self.params, self.grad = bind_new(self.parts, self.dtype)
         self.scaler = DataScaler.identity(self.n_features)
-        self._bind()
 
     @property
     def parts(self):
@@ -192,7 +193,7 @@ class VAENetwork:
         """
         X = self.scaler.transform(X)
         mu, log_var = self.encoder.encode(X)
-        Z = mu + np.exp(0.5 * log_var) * eps
+        Z, _ = reparameterize(mu, log_var, eps)
         log_px = self.decoder.log_prob(X, self._decoder_input(Z, C))
         return mu, log_var, Z, log_px + self.scaler.log_det
 
@@ -263,8 +264,7 @@ class VAENetwork:
         weights, n_effective = row_shares(sample_weight, self.dtype, n)
         X = self.scaler.transform(X)
         enc, mu, log_var = self.encoder.forward(X)
-        std = np.exp(0.5 * log_var)
-        Z = mu + std * eps
+        Z, std = reparameterize(mu, log_var, eps)
         X_draws = X if K == 1 else np.broadcast_to(X, (K, *X.shape)).reshape(K * n, -1)
         C_draws = C if C is None or K == 1 else np.tile(C, (K, 1))
         log_px, cache = self.decoder.forward(
@@ -276,10 +276,9 @@ class VAENetwork:
             d_Z += d_Z_prior
         # Through z = mu + std * eps, and the objective's own terms in mu, log_var.
         d_heads = np.empty((n, 2 * k), dtype=self.dtype)
-        d_heads[:, :k] = d_Z.sum(axis=0)
+        d_heads[:, :k], d_heads[:, k:] = reparameterize_backward(d_Z, eps, std)
         if d_mu is not None:
             d_heads[:, :k] += d_mu
-        d_heads[:, k:] = np.sum(0.5 * d_Z * eps * std, axis=0)
         d_heads[:, k:] += d_log_var
         self.encoder.backward(enc, d_heads)
         return (loss - self.scaler.log_det

@@ -8,8 +8,12 @@
 - :mod:`.mlp`: a dense MLP's forward pass and its backward pass into gradient
   views, and the :class:`~.mlp.MLPPart` built on them;
 - :mod:`.made`: masked autoregressive MLPs (MADE);
-- :mod:`.likelihoods`: the Bernoulli and Gaussian log densities of decoder
-  outputs and their gradients.
+- :mod:`.gaussian`: the diagonal Gaussian, written once for every model: its
+  log densities (by variance, by log-variance, the standard normal, the
+  posterior at its own draw) with their gradients, and the reparameterization
+  z = mu + exp(log_var / 2) * eps with its backward;
+- :mod:`.likelihoods`: the Bernoulli log density of decoder outputs and its
+  gradients, and the Gaussian likelihood's variance floor.
 
 Imports: NumPy and SciPy only; nothing else of skvae, and no scikit-learn.
 """

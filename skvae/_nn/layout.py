@@ -49,6 +49,47 @@ class Layout:
         return np.empty(self.size, dtype=dtype)
 
 
+def bind_new(parts, dtype=np.float64):
+    """Lay the parts' arrays end to end in new zero buffers, and bind each part.
+
+    Parameters
+    ----------
+    parts : sequence of Part
+        The parts, in buffer order; their array names must be unique.
+    dtype : numpy dtype, default=np.float64
+        Dtype of both buffers.
+
+    Returns
+    -------
+    layout : Layout
+        Where each part's arrays sit.
+    params, grads : ndarray of shape (layout.size,)
+        The parameter and gradient buffers, zero, each part bound to views of
+        them.
+
+    Examples
+    --------
+    >>> from skvae._nn.layout import Part, bind_new
+    >>> class Bias(Part):
+    ...     def shapes(self):
+    ...         return [("bias", (3,))]
+    ...     def bind(self, params, grads):
+    ...         self.b = params["bias"]
+    >>> part = Bias()
+    >>> layout, params, grads = bind_new([part])
+    >>> params += 1.0  # the part sees the buffer
+    >>> part.b
+    array([1., 1., 1.])
+    """
+    layout = Layout([shape for part in parts for shape in part.shapes()])
+    params = np.zeros(layout.size, dtype=dtype)
+    grads = np.zeros(layout.size, dtype=dtype)
+    param_views, grad_views = layout.views(params), layout.views(grads)
+    for part in parts:
+        part.bind(param_views, grad_views)
+    return layout, params, grads
+
+
 class Part:
     """A piece of a model whose arrays live in the model's flat buffers.
 

@@ -1,19 +1,20 @@
 """Decoder likelihoods log p(x | a) and their gradients with respect to a.
 
-``a`` is the decoder's output: logits for the Bernoulli likelihood, the mean
-for the Gaussian one.  Every function sums over the last axis (features) and
+``a`` is the decoder's output: logits for the Bernoulli likelihood.  The
+Gaussian likelihood's density is :func:`skvae._nn.gaussian.gaussian_log_prob`;
+its variance floor is here.  Every function sums over the last axis (features) and
 broadcasts over any leading axes, so a stack of noise draws of shape
 (n_draws, n_samples, n_features) is scored in one call.
 """
-
-import math
 
 import numpy as np
 from scipy.special import expit
 
 from .activations import inplace_softplus
 
-LOG_2PI = math.log(2 * math.pi)  # a Python float: keeps float32 arrays float32
+# The Gaussian likelihood is in .gaussian; skvae._models.vq still imports it
+# from here.
+from .gaussian import gaussian_log_prob, gaussian_log_prob_grads  # noqa: F401
 
 
 def softplus(a):
@@ -71,28 +72,3 @@ def variance_floor(feature_var, fraction):
     """
     mean = float(feature_var.mean())
     return fraction * (mean if mean > 0 else 1.0)
-
-
-def gaussian_log_prob(X, mean, var):
-    """-1/2 sum_j [(x_j - m_j)^2 / v_j + log(2 pi v_j)]."""
-    sq = (X - mean) ** 2
-    sq /= var
-    return -0.5 * (np.sum(sq, axis=-1) + np.sum(np.log(var)) + X.shape[-1] * LOG_2PI)
-
-
-def gaussian_log_prob_grads(X, mean, var):
-    """Gradients of the Gaussian log density.
-
-    Returns
-    -------
-    d_mean : ndarray, shape like X
-        (x - m) / v.
-    d_var : ndarray, shape like X
-        1/2 ((x - m)^2 / v^2 - 1 / v), per element (sum over rows yourself).
-    """
-    d_mean = X - mean
-    d_mean /= var
-    d_var = d_mean**2
-    d_var -= 1 / var
-    d_var *= 0.5
-    return d_mean, d_var

@@ -52,11 +52,9 @@ class SoftmaxClassifier(mlp.MLPPart):
     --------
     >>> import numpy as np
     >>> from skvae._parts.classifiers import SoftmaxClassifier
-    >>> from skvae._nn.layout import Layout
+    >>> from skvae._nn.layout import bind_new
     >>> classifier = SoftmaxClassifier(4, 3, (8,), "relu")
-    >>> layout = Layout(classifier.shapes())
-    >>> params, grads = np.zeros(layout.size), np.zeros(layout.size)
-    >>> classifier.bind(layout.views(params), layout.views(grads))
+    >>> layout, params, grads = bind_new([classifier])
     >>> classifier.initialize(np.random.default_rng(0))
     >>> log_q = classifier.log_proba(np.ones((2, 4)))
     >>> log_q.shape, np.allclose(np.exp(log_q).sum(axis=1), 1)

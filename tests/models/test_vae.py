@@ -9,7 +9,7 @@ from tolerances import assert_float32_matches_float64
 from skvae._models.objectives import ELBO, IWAE
 from skvae._models.vae import build_network
 from skvae._nn.activations import ACTIVATIONS
-from skvae._parts.priors.normal import standard_normal_log_density
+from skvae._nn.gaussian import standard_normal_log_density
 
 
 def elbo_loss(net, X, eps, beta, alpha, free_bits=0.0, C=None):

@@ -7,7 +7,7 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 from scipy.special import expit
 
-from skvae._nn.layout import Layout
+from skvae._nn.layout import bind_new
 from skvae._parts.decoders.autoregressive import AutoregressiveDecoder
 from skvae._parts.decoders.mlp import MLPDecoder
 from skvae._parts.heads import HEADS
@@ -21,10 +21,7 @@ def make_decoder(likelihood, activation, window, hidden=(7,), D=5, k=2, seed=0,
         dec = AutoregressiveDecoder(D, k, hidden, activation, head, window=window)
     else:
         dec = MLPDecoder(D, k, hidden, activation, head)
-    layout = Layout(dec.shapes())
-    params = np.zeros(layout.size, dtype=dtype)
-    grads = np.zeros(layout.size, dtype=dtype)
-    dec.bind(layout.views(params), layout.views(grads))
+    layout, params, grads = bind_new([dec], dtype)
     X = rng.standard_normal((6, D)).astype(dtype)
     if likelihood == "bernoulli":
         X = (X > 0).astype(dtype)

@@ -46,11 +46,9 @@ class AutoregressiveDecoder(Part):
     >>> import numpy as np
     >>> from skvae._parts.decoders.autoregressive import AutoregressiveDecoder
     >>> from skvae._parts.heads.bernoulli import BernoulliHead
-    >>> from skvae._nn.layout import Layout
+    >>> from skvae._nn.layout import bind_new
     >>> dec = AutoregressiveDecoder(4, 2, (8,), "tanh", BernoulliHead(4), window=2)
-    >>> layout = Layout(dec.shapes())
-    >>> params, grads = np.zeros(layout.size), np.zeros(layout.size)
-    >>> dec.bind(layout.views(params), layout.views(grads))
+    >>> layout, params, grads = bind_new([dec])
     >>> rng = np.random.default_rng(0)
     >>> X = (rng.random((10, 4)) < 0.5).astype(float)
     >>> dec.initialize(X, rng, 1e-3)

@@ -3,12 +3,9 @@
 
 import numpy as np
 
+from ..._nn.gaussian import gaussian_log_prob, gaussian_log_prob_grads
 from ..._nn.layout import Part
-from ..._nn.likelihoods import (
-    gaussian_log_prob,
-    gaussian_log_prob_grads,
-    variance_floor,
-)
+from ..._nn.likelihoods import variance_floor
 from .scaling import DataScaler, feature_mean_var
 
 

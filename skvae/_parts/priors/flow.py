@@ -27,15 +27,12 @@ Layer l's parameters are named ``{prefix}.layer{l}.W{i}`` / ``.b{i}``;
 layer 0 is the one applied first when sampling.
 """
 
-import math
-
 import numpy as np
 
+from ..._nn.gaussian import posterior_log_density, standard_normal_log_density
 from ..._nn.layout import Part
 from ..._nn.made import MADE
-from .normal import posterior_log_density
 
-LOG_2PI = math.log(2 * math.pi)
 LOG_SCALE_BOUND = 3.0
 
 
@@ -136,13 +133,13 @@ class AutoregressiveFlowPrior:
         """log p(z) for Z of shape (..., k): one MADE pass per layer."""
         lead = Z.shape[:-1]
         eps, log_det, _ = self._to_noise(P, Z.reshape(-1, self.n_components))
-        log_pz = log_det - 0.5 * (np.sum(eps**2, axis=1) + self.n_components * LOG_2PI)
+        log_pz = log_det + standard_normal_log_density(eps)
         return log_pz.reshape(lead)
 
     def log_prob_forward(self, P, Z):
         """log p(z_i) per row of Z (n, k), and what :meth:`backward` needs."""
         eps, log_det, cache = self._to_noise(P, Z)
-        log_pz = log_det - 0.5 * (np.sum(eps**2, axis=1) + self.n_components * LOG_2PI)
+        log_pz = log_det + standard_normal_log_density(eps)
         return log_pz, (eps, cache)
 
     def backward(self, G, state, row_weights):

@@ -45,20 +45,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..._nn.layout import Part
-from ..encoders import GaussianEncoder
-from .normal import (
-    LOG_2PI,
+from ..._nn.gaussian import (
+    gaussian_log_density_grads,
+    gaussian_log_density_terms,
     posterior_log_density,
-    standard_normal_kl_grads,
-    standard_normal_kl_terms,
+    posterior_log_density_terms,
+    reparameterize,
+    reparameterize_backward,
     standard_normal_log_density,
 )
-
-
-def gaussian_log_density_terms(Z, mean, log_var):
-    """log N(z_j; mean_j, exp(log_var_j)) of each dimension, elementwise."""
-    return -0.5 * ((Z - mean) ** 2 * np.exp(-log_var) + log_var + LOG_2PI)
+from ..._nn.layout import Part
+from ..encoders import GaussianEncoder
+from .normal import standard_normal_kl_grads, standard_normal_kl_terms
 
 
 class TopDraw(NamedTuple):
@@ -94,11 +92,9 @@ class HierarchicalPrior(Part):
     --------
     >>> import numpy as np
     >>> from skvae._parts.priors.hierarchical import HierarchicalPrior
-    >>> from skvae._nn.layout import Layout
+    >>> from skvae._nn.layout import bind_new
     >>> prior = HierarchicalPrior(3, 2, (8,), "tanh")
-    >>> layout = Layout(prior.shapes())
-    >>> params = np.zeros(layout.size)
-    >>> prior.bind(layout.views(params), layout.views(np.zeros(layout.size)))
+    >>> layout, params, grads = bind_new([prior])
     >>> prior.initialize(np.random.default_rng(0))
     >>> rng = np.random.default_rng(1)
     >>> prior.sample(rng.standard_normal((4, 3)), rng.standard_normal((4, 2))).shape
@@ -150,8 +146,7 @@ class HierarchicalPrior(Part):
         log-densities (n, k) and the cache the backward pass reads.
         """
         enc_outputs, mu2, log_var2 = self.top_encoder.forward(Z)
-        std2 = np.exp(0.5 * log_var2)
-        Z2 = mu2 + std2 * noise
+        Z2, std2 = reparameterize(mu2, log_var2, noise)
         dec_outputs, mean1, log_var1 = self.top_decoder.forward(Z2)
         log_p1 = gaussian_log_density_terms(Z, mean1, log_var1)
         return log_p1, TopDraw(Z, noise, enc_outputs, mu2, log_var2, std2, Z2,
@@ -163,19 +158,19 @@ class HierarchicalPrior(Part):
         directly, d_Z2 through z2. Writes both networks' gradients.
         """
         n, k, m = draw.Z.shape[0], self.n_components, self.noise_dims
-        # log N(z; m, e^lv) = -1/2 ((z - m)^2 e^-lv + lv + log 2 pi):
-        # d/dm = (z - m) e^-lv = u, d/dlv = ((z - m) u - 1) / 2, d/dz = -u.
-        resid = draw.Z - draw.mean1
-        u = resid * np.exp(-draw.log_var1)
+        # log N(z; m, e^lv): d/dm = u, d/dlv, and d/dz = -u.
+        u, d_log_var1 = gaussian_log_density_grads(draw.Z, draw.mean1, draw.log_var1)
         d_dec = np.empty((n, 2 * k), dtype=draw.Z.dtype)
         d_dec[:, :k] = w_p1 * u
-        d_dec[:, k:] = 0.5 * w_p1 * (resid * u - 1)
+        d_dec[:, k:] = w_p1 * d_log_var1
         d_Z2 = d_Z2 + self.top_decoder.backward(draw.dec_outputs, d_dec,
                                                 input_grad=True)
         # z2 = mu2 + exp(log_var2 / 2) * noise.
+        d_mu2_draw, d_log_var2_draw = reparameterize_backward(d_Z2, draw.noise,
+                                                              draw.std2)
         d_enc = np.empty((n, 2 * m), dtype=draw.Z.dtype)
-        d_enc[:, :m] = d_mu2 + d_Z2
-        d_enc[:, m:] = d_log_var2 + 0.5 * d_Z2 * draw.noise * draw.std2
+        d_enc[:, :m] = d_mu2 + d_mu2_draw
+        d_enc[:, m:] = d_log_var2 + d_log_var2_draw
         return -w_p1 * u + self.top_encoder.backward(draw.enc_outputs, d_enc,
                                                      input_grad=True)
 
@@ -186,7 +181,7 @@ class HierarchicalPrior(Part):
         log_p1, draw = self._forward(Z, noise)
         k = self.n_components
         terms = np.empty((Z.shape[0], k + self.noise_dims), dtype=Z.dtype)
-        terms[:, :k] = -0.5 * (eps**2 + log_var + LOG_2PI) - log_p1
+        terms[:, :k] = posterior_log_density_terms(eps, log_var) - log_p1
         terms[:, k:] = standard_normal_kl_terms(draw.mu2, draw.log_var2)
         return terms, draw
 
@@ -235,4 +230,4 @@ class HierarchicalPrior(Part):
 
     def sample(self, eps, noise):
         mean1, log_var1 = self.top_decoder.encode(noise)
-        return mean1 + np.exp(0.5 * log_var1) * eps
+        return reparameterize(mean1, log_var1, eps)[0]

@@ -1,16 +1,14 @@
-"""The standard normal prior N(0, I), and the densities of the Gaussian posterior.
+"""The standard normal prior N(0, I) and its KL divergence from the Gaussian posterior.
 
 The posterior q(z|x) = N(mu, diag(exp(log_var))) is sampled by the
-reparameterization z = mu + exp(log_var / 2) * eps with eps ~ N(0, I).
+reparameterization z = mu + exp(log_var / 2) * eps with eps ~ N(0, I); its
+density and that of N(0, I) are in :mod:`skvae._nn.gaussian`.
 """
-
-import math
 
 import numpy as np
 
+from ..._nn.gaussian import standard_normal_log_density
 from ..._nn.layout import Part
-
-LOG_2PI = math.log(2 * math.pi)  # a Python float: keeps float32 arrays float32
 
 
 def standard_normal_kl_terms(mu, log_var):
@@ -29,21 +27,6 @@ def standard_normal_kl(mu, log_var):
 def standard_normal_kl_grads(mu, log_var):
     """(dKL/dmu, dKL/dlog_var) = (mu, (exp(log_var) - 1) / 2)."""
     return mu, 0.5 * np.expm1(log_var)
-
-
-def standard_normal_log_density(Z):
-    """log N(z; 0, I), summed over the last axis."""
-    return -0.5 * (np.sum(Z**2, axis=-1) + Z.shape[-1] * LOG_2PI)
-
-
-def posterior_log_density(eps, log_var):
-    """log q(z|x) at z = mu + exp(log_var / 2) * eps, from eps and log_var.
-
-    -1/2 sum_k (eps_k^2 + log_var_k + log 2 pi): the density of a diagonal
-    Gaussian at a point written through its standardized noise.
-    """
-    return -0.5 * (np.sum(eps**2, axis=-1) + np.sum(log_var, axis=-1)
-                   + eps.shape[-1] * LOG_2PI)
 
 
 # The standard normal prior needs no noise of its own and ignores ``noise``.

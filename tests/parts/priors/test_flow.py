@@ -5,9 +5,9 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 from scipy.stats import multivariate_normal
 
+from skvae._nn.gaussian import posterior_log_density
 from skvae._nn.layout import Layout
 from skvae._parts.priors.flow import LOG_SCALE_BOUND, AutoregressiveFlowPrior
-from skvae._parts.priors.normal import posterior_log_density
 
 
 def make_flow(k, n_layers, hidden, activation="tanh", scale=0.5, seed=0,

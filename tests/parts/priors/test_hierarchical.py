@@ -16,7 +16,7 @@ from tolerances import assert_float32_matches_float64
 from skvae import ConditionalVAE, VAEOutlierDetector, VAETransformer
 from skvae._models.objectives import ELBO, IWAE
 from skvae._models.vae import build_network
-from skvae._parts.priors.normal import standard_normal_log_density
+from skvae._nn.gaussian import standard_normal_log_density
 
 TOP = {"n_top_components": 2, "top_hidden_layer_sizes": (4,), "window": 2}
 
