@@ -12,10 +12,6 @@ from scipy.special import expit
 
 from .activations import inplace_softplus
 
-# The Gaussian likelihood is in .gaussian; skvae._models.vq still imports it
-# from here.
-from .gaussian import gaussian_log_prob, gaussian_log_prob_grads  # noqa: F401
-
 
 def softplus(a):
     """log(1 + exp(a)) = max(a, 0) + log1p(exp(-|a|)), stable for any a.
