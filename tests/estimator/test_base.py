@@ -21,7 +21,7 @@ Y = (X[:, 0] > 0).astype(int)
     (VAETransformer(solver="lbfgs", max_iter=3), "fit", None),
     (VAETransformer(solver="adam", max_iter=2), "fit", None),
     (VAETransformer(solver="lbfgs", max_iter=3), "fit_transform", None),
-    (VAEOutlierDetector(solver="lbfgs", max_iter=3), "fit", None),
+    (VAEOutlierDetector(n_estimators=1, solver="lbfgs", max_iter=3), "fit", None),
     (ConditionalVAE(solver="lbfgs", max_iter=3), "fit", Y),
     (VAEClassifier(hidden_layer_sizes=(8,), max_iter=2), "fit", Y),
 ], ids=["lbfgs", "adam", "fit_transform", "detector", "conditional", "classifier"])
