@@ -19,8 +19,8 @@ from .dask import is_dask
 from .utils import chunk_n_rows
 
 # Scratch memory per inference chunk, in MiB (scikit-learn's working_memory
-# when smaller). On 1,000,000 x 64 float32 rows, 16-32 MiB chunks transformed
-# 6.3-6.7 million rows/s, 1 GiB chunks (the working_memory default) 2.9 million.
+# when smaller): chunks that stay in cache transform faster than the 1 GiB
+# working_memory default (docs/benchmarks.rst, "Implementation choices").
 INFERENCE_CHUNK_MIB = 32
 
 
