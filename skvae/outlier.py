@@ -1,12 +1,10 @@
 """VAEOutlierDetector: rank rows by how unlikely a VAE finds them."""
 
 import inspect
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import OutlierMixin, _fit_context, clone
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import OutlierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -15,13 +13,17 @@ from sklearn.utils.validation import check_is_fitted
 from ._estimator.base import BaseVAE
 from ._estimator.callbacks import fit_task
 from ._estimator.dask import is_dask
-from ._estimator.docs import document_parameters
+from ._estimator.docs import DETECTOR_PARAMETERS, document_parameters
+from ._estimator.ensemble import (
+    combined_scores,
+    feature_standardizer,
+    fit_members,
+    model_scores,
+)
 from ._estimator.thresholds import (
-    median_and_spread,
     outlier_probability,
     robust_spread,
     score_threshold,
-    weighted_quantile,
 )
 from ._estimator.utils import transactional
 from .transformer import VAETransformer
@@ -40,53 +42,6 @@ def default_member():
     )
 
 
-def elbo_at_mean(model, X):
-    """log p(x | z = mu(x)) - KL(q(z|x) || p(z)): the ELBO with its
-    expectation replaced by one decoding of the posterior mean."""
-    network = model._network
-    noise = np.zeros((1, 1, network.noise_dims), dtype=network.dtype)
-    return model._map_rows(lambda x: network.elbo(x, noise), X)
-
-
-def model_scores(model, X, score_type, log_likelihood_samples):
-    """One fitted VAE's normality scores of validated X (higher is more normal)."""
-    if score_type == "elbo":
-        return model._score_samples(X)
-    if score_type == "elbo_at_mean":
-        return elbo_at_mean(model, X)
-    if score_type == "log_likelihood":
-        return model._log_likelihood(X, log_likelihood_samples, None)
-    return -model._reconstruction_error(X)
-
-
-def feature_standardizer(X, sample_weight=None):
-    """Per-feature (weighted) mean and standard deviation of X; a constant
-    feature keeps the scale 1, as :class:`~sklearn.preprocessing.StandardScaler`
-    does."""
-    center = np.average(X, axis=0, weights=sample_weight)
-    scale = np.sqrt(np.average((X - center) ** 2, axis=0, weights=sample_weight))
-    scale[~(scale > 0)] = 1.0
-    return center.astype(X.dtype), scale.astype(X.dtype)
-
-
-def trimmed_fit(member, X, sample_weight, trim_fraction, n_rounds, score):
-    """Fit ``member`` to X, then ``n_rounds`` times: score the rows and continue
-    training (half as many iterations) on the rows scoring above the
-    ``trim_fraction`` (weighted) quantile, the rest given weight zero."""
-    max_iter = member.max_iter
-    weight = np.ones(len(X), X.dtype) if sample_weight is None else sample_weight
-    # The members are trained briefly by design: that they stop short of
-    # convergence is not worth a warning per member and round.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        member.fit(X, sample_weight=sample_weight)
-        for _ in range(n_rounds):
-            scores = score(member, X)
-            keep = scores >= weighted_quantile(scores, trim_fraction, sample_weight)
-            member.set_params(warm_start=True, max_iter=max(1, max_iter // 2))
-            member.fit(X, sample_weight=weight * keep)
-    return member.set_params(warm_start=False, max_iter=max_iter)
-
 # What a fit of one kind leaves that a later fit of the other must drop.
 ENSEMBLE_STATE = ("estimators_", "estimators_samples_", "member_centers_",
                   "member_scales_", "feature_center_", "feature_scale_")
@@ -96,87 +51,13 @@ SINGLE_STATE = ("_network", "_network_spec", "_fitted_architecture", "_history",
                 "best_loss_", "kl_per_component_",
                 "active_components_", "validation_scores_", "best_validation_score_")
 
-_DETECTOR_PARAMETERS = {
-    "n_components": ("int", """
-        Dimension of the latent code z of the single VAE (``n_estimators_``
-        is 1). The ensemble's members take theirs from ``estimator``."""),
-    "score_type": ('{"auto", "elbo_at_mean", "elbo", "log_likelihood", '
-                   '"reconstruction"}', """
-        What each VAE scores a row by: ``"elbo"``, the per-sample ELBO;
-        ``"elbo_at_mean"``, the ELBO with its expectation over q(z|x)
-        replaced by one decoding of the posterior mean,
-        log p(x | z = mu(x)) - KL(q(z|x) || p(z)), deterministic and one
-        decoding per row; ``"log_likelihood"``, the importance-weighted
-        estimate of log p(x) with ``log_likelihood_samples`` samples;
-        ``"reconstruction"``, minus the squared error of the decoded
-        posterior mean. ``"auto"`` is ``"elbo_at_mean"`` for an ensemble and
-        ``"reconstruction"`` for a single VAE (``score_type_`` says which).
-        An ensemble's score is the mean of its members' scores, each
-        standardized as described under ``n_estimators``. An ensemble reads
-        it at fit, as its trimming ranks rows by it; a single VAE reads it at
-        each call, so that one fitted network gives every score (``offset_``
-        stays that of the score at fit)."""),
-    "n_estimators": ('"auto" or int', """
-        Number of VAEs. With more than one, each member (a clone of
-        ``estimator``) is fitted to ``max_samples`` rows drawn without
-        replacement, trimmed (``trim_fraction``, ``n_trim_rounds``), and
-        scores rows by ``score_type``; :meth:`score_samples` averages the
-        members' scores after standardizing each by the median and the
-        robust spread (1.4826 median absolute deviations) of its scores on
-        its own rows, so that no member outweighs another. The input is
-        standardized feature by feature first (mean and standard deviation
-        of the training data; a constant feature keeps the scale 1), so the
-        ranking does not depend on the units or offsets of the features.
-        ``"auto"`` is 5 for inputs with fewer than 64 features and 1 (one VAE
-        on all rows, trained with this detector's own parameters, on the
-        data as given) for wider inputs such as images, and for dask
-        arrays. ``n_estimators_`` says which ran."""),
-    "max_samples": ("int or float", """
-        Rows each ensemble member is fitted to: an int (at most the number
-        of rows with a positive weight), or a float in (0, 1], that fraction
-        of them. Unused by a single VAE."""),
-    "trim_fraction": ("float in [0, 0.5)", """
-        Each trimming round gives weight zero to this fraction of a member's
-        rows, those it scores lowest, and continues training on the rest:
-        the training data may hold the anomalies, and a model that fits them
-        scores them as normal. Unused by a single VAE."""),
-    "n_trim_rounds": ("int", """
-        Trimming rounds after each member's first fit; each re-selects the
-        rows and trains for half the member's ``max_iter``. 0 fits each
-        member once to all its rows."""),
-    "estimator": ("VAETransformer or None", """
-        The ensemble's member, cloned for each with its own ``random_state``.
-        ``None`` is ``VAETransformer(n_components=2,
-        hidden_layer_sizes=(16,), solver="lbfgs", max_iter=40,
-        variance_floor=1e-3, alpha=1e-4, free_bits=0.0,
-        early_stopping=False)``: small and briefly trained, as the
-        subsampled trees of an isolation forest are. Unused by a single
-        VAE."""),
-    "contamination": ('"auto" or float in (0, 0.5]', """
-        Expected fraction of outliers in the training data; sets ``offset_``
-        to that quantile of the training scores. ``"auto"`` sets it instead
-        at three robust standard deviations (1.4826 median absolute
-        deviations) below the median training score, which may flag none."""),
-    "log_likelihood_samples": ("int", """
-        Importance samples per row when ``score_type="log_likelihood"``."""),
-    "variance_floor": ("float", """
-        Lower bound of the Gaussian likelihood's per-feature variance, as a
-        fraction of the training data's mean feature variance. Higher than
-        :class:`VAETransformer`'s 1e-3: nearly constant features (such as
-        the border pixels of digits) then cannot claim a tiny variance, so
-        training spends its capacity on the features that vary. On the
-        digits benchmark it raised the one-vs-rest ROC-AUC from 0.945 to
-        0.962."""),
-}
-
-
 def _is_single_vae(detector):
     """Whether the detector is one VAE, or not fitted yet (then the method
     exists and says the detector is not fitted)."""
     return getattr(detector, "n_estimators_", 1) == 1
 
 
-@document_parameters(overrides=_DETECTOR_PARAMETERS)
+@document_parameters(overrides=DETECTOR_PARAMETERS)
 class VAEOutlierDetector(OutlierMixin, BaseVAE):
     """Anomaly detection with a variational autoencoder.
 
@@ -461,41 +342,20 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         for name in names:
             self.__dict__.pop(name, None)
 
-    def _member_rows(self, rng, sample_weight, n_samples):
-        rows = (np.arange(n_samples) if sample_weight is None
-                else np.flatnonzero(sample_weight > 0))
-        if isinstance(self.max_samples, Integral):
-            size = min(self.max_samples, len(rows))
-        else:
-            size = max(1, int(self.max_samples * len(rows)))
-        return np.sort(rng.choice(rows, size, replace=False))
-
     def _fit_ensemble(self, X, sample_weight):
         """Fit ``n_estimators_`` trimmed members to subsamples of the
         standardized X, and the statistics that standardize their scores."""
         center, scale = feature_standardizer(X, sample_weight)
-        Z = (X - center) / scale
-        rng = check_random_state(self.random_state)
         template = default_member() if self.estimator is None else self.estimator
 
         def score(member, rows):
             return model_scores(member, rows, self.score_type_,
                                 self.log_likelihood_samples)
 
-        members, samples, centers, scales = [], [], [], []
-        for _ in range(self.n_estimators_):
-            seed = int(rng.randint(np.iinfo(np.int32).max))
-            rows = self._member_rows(rng, sample_weight, X.shape[0])
-            weight = None if sample_weight is None else sample_weight[rows]
-            member = clone(template).set_params(random_state=seed, warm_start=False)
-            trimmed_fit(member, Z[rows], weight, self.trim_fraction,
-                        self.n_trim_rounds, score)
-            member_center, member_scale = median_and_spread(score(member, Z[rows]),
-                                                            weight)
-            members.append(member)
-            samples.append(rows)
-            centers.append(member_center)
-            scales.append(member_scale if member_scale > 0 else 1.0)
+        members, samples, centers, scales = fit_members(
+            template, (X - center) / scale, sample_weight,
+            check_random_state(self.random_state), self.n_estimators_,
+            self.max_samples, self.trim_fraction, self.n_trim_rounds, score)
         self.estimators_ = members
         self.estimators_samples_ = samples
         self.member_centers_ = np.array(centers)
@@ -511,18 +371,10 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
             return model_scores(self, X, score_type, self.log_likelihood_samples)
         Z = ((X - self.feature_center_) / self.feature_scale_).astype(X.dtype,
                                                                      copy=False)
-        # Each member's score is clipped to the finite floats (see _map_rows);
-        # standardized, each is kept within a share of the largest float, so
-        # that the mean of extreme scores stays finite.
-        bound = np.finfo(X.dtype).max / len(self.estimators_)
-        total = np.zeros(X.shape[0], dtype=np.float64)
-        for member, center, scale in zip(self.estimators_, self.member_centers_,
-                                         self.member_scales_, strict=True):
-            scores = model_scores(member, Z, self.score_type_,
-                                  self.log_likelihood_samples).astype(np.float64)
-            with np.errstate(over="ignore"):
-                total += np.clip((scores - center) / scale, -bound, bound)
-        return (total / len(self.estimators_)).astype(X.dtype)
+        return combined_scores(
+            self.estimators_, self.member_centers_, self.member_scales_, Z,
+            lambda member, rows: model_scores(member, rows, self.score_type_,
+                                              self.log_likelihood_samples))
 
     def __setstate__(self, state):
         # A detector saved before the ensemble existed is one VAE: its new

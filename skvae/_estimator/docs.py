@@ -181,6 +181,80 @@ PARAMETERS = {
 }
 
 
+# The detector's own parameters, and those whose meaning it changes.
+DETECTOR_PARAMETERS = {
+    "n_components": ("int", """
+        Dimension of the latent code z of the single VAE (``n_estimators_``
+        is 1). The ensemble's members take theirs from ``estimator``."""),
+    "score_type": ('{"auto", "elbo_at_mean", "elbo", "log_likelihood", '
+                   '"reconstruction"}', """
+        What each VAE scores a row by: ``"elbo"``, the per-sample ELBO;
+        ``"elbo_at_mean"``, the ELBO with its expectation over q(z|x)
+        replaced by one decoding of the posterior mean,
+        log p(x | z = mu(x)) - KL(q(z|x) || p(z)), deterministic and one
+        decoding per row; ``"log_likelihood"``, the importance-weighted
+        estimate of log p(x) with ``log_likelihood_samples`` samples;
+        ``"reconstruction"``, minus the squared error of the decoded
+        posterior mean. ``"auto"`` is ``"elbo_at_mean"`` for an ensemble and
+        ``"reconstruction"`` for a single VAE (``score_type_`` says which).
+        An ensemble's score is the mean of its members' scores, each
+        standardized as described under ``n_estimators``. An ensemble reads
+        it at fit, as its trimming ranks rows by it; a single VAE reads it at
+        each call, so that one fitted network gives every score (``offset_``
+        stays that of the score at fit)."""),
+    "n_estimators": ('"auto" or int', """
+        Number of VAEs. With more than one, each member (a clone of
+        ``estimator``) is fitted to ``max_samples`` rows drawn without
+        replacement, trimmed (``trim_fraction``, ``n_trim_rounds``), and
+        scores rows by ``score_type``; :meth:`score_samples` averages the
+        members' scores after standardizing each by the median and the
+        robust spread (1.4826 median absolute deviations) of its scores on
+        its own rows, so that no member outweighs another. The input is
+        standardized feature by feature first (mean and standard deviation
+        of the training data; a constant feature keeps the scale 1), so the
+        ranking does not depend on the units or offsets of the features.
+        ``"auto"`` is 5 for inputs with fewer than 64 features and 1 (one VAE
+        on all rows, trained with this detector's own parameters, on the
+        data as given) for wider inputs such as images, and for dask
+        arrays. ``n_estimators_`` says which ran."""),
+    "max_samples": ("int or float", """
+        Rows each ensemble member is fitted to: an int (at most the number
+        of rows with a positive weight), or a float in (0, 1], that fraction
+        of them. Unused by a single VAE."""),
+    "trim_fraction": ("float in [0, 0.5)", """
+        Each trimming round gives weight zero to this fraction of a member's
+        rows, those it scores lowest, and continues training on the rest:
+        the training data may hold the anomalies, and a model that fits them
+        scores them as normal. Unused by a single VAE."""),
+    "n_trim_rounds": ("int", """
+        Trimming rounds after each member's first fit; each re-selects the
+        rows and trains for half the member's ``max_iter``. 0 fits each
+        member once to all its rows."""),
+    "estimator": ("VAETransformer or None", """
+        The ensemble's member, cloned for each with its own ``random_state``.
+        ``None`` is ``VAETransformer(n_components=2,
+        hidden_layer_sizes=(16,), solver="lbfgs", max_iter=40,
+        variance_floor=1e-3, alpha=1e-4, free_bits=0.0,
+        early_stopping=False)``: small and briefly trained, as the
+        subsampled trees of an isolation forest are. Unused by a single
+        VAE."""),
+    "contamination": ('"auto" or float in (0, 0.5]', """
+        Expected fraction of outliers in the training data; sets ``offset_``
+        to that quantile of the training scores. ``"auto"`` sets it instead
+        at three robust standard deviations (1.4826 median absolute
+        deviations) below the median training score, which may flag none."""),
+    "log_likelihood_samples": ("int", """
+        Importance samples per row when ``score_type="log_likelihood"``."""),
+    "variance_floor": ("float", """
+        Lower bound of the Gaussian likelihood's per-feature variance, as a
+        fraction of the training data's mean feature variance. Higher than
+        :class:`VAETransformer`'s 1e-3: nearly constant features (such as
+        the border pixels of digits) then cannot claim a tiny variance, so
+        training spends its capacity on the features that vary
+        (docs/benchmarks.rst gives the measurement)."""),
+}
+
+
 def _format_default(value):
     if isinstance(value, str):
         return f'"{value}"'
