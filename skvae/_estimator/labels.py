@@ -180,10 +180,12 @@ class LabelsMixin:
         network = super()._build_network(spec)
         if labels is None:
             return network
-        classifier = SoftmaxClassifier(spec["n_features"], spec["n_conditions"],
+        # q(y|x) reads what the encoder reads.
+        classifier = SoftmaxClassifier(network.encoder.sizes[0], spec["n_conditions"],
                                        spec["hidden_layer_sizes"], spec["activation"])
         return SemiSupervisedNetwork(network.encoder, network.decoder, network.prior,
-                                     classifier, network.dtype, **labels)
+                                     classifier, network.dtype, **labels,
+                                     missing_indicator=network.missing_indicator)
 
     def _one_hot(self, y, n_rows, allow_unlabeled=False):
         """One-hot rows for labels y: one label for every row, or one per row.

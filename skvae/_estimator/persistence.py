@@ -162,9 +162,15 @@ def vae_network_state(network, spec):
         "spec": spec,
         "params": network.params,
         "scaler_shift": network.scaler.shift,
-        "scaler_scale": float(network.scaler.scale),
+        "scaler_scale": plain_scale(network.scaler.scale),
         "var_floor": float(getattr(head, "var_floor", 0.0)),
+        "fill": network.fill,
     }
+
+
+def plain_scale(scale):
+    """One scale as a float, a table's per-column scales as an array."""
+    return scale if isinstance(scale, np.ndarray) else float(scale)
 
 
 def load_vae_network(state, build=None):
@@ -175,6 +181,8 @@ def load_vae_network(state, build=None):
     network.scaler = DataScaler(state["scaler_shift"], state["scaler_scale"])
     if hasattr(network.decoder.head, "var_floor"):
         network.decoder.head.var_floor = state["var_floor"]
+    if "fill" in state:  # saved before missing values: the network's zeros
+        network.fill = state["fill"]
     return network
 
 

@@ -86,10 +86,11 @@ class SemiSupervisedNetwork(VAENetwork):
     """
 
     def __init__(self, encoder, decoder, prior, classifier, dtype, class_log_prior,
-                 label_weight=0.0):
+                 label_weight=0.0, missing_indicator=False):
         self.classifier = classifier
         super().__init__(encoder, decoder, prior, dtype,
-                         n_conditions=classifier.n_classes)
+                         n_conditions=classifier.n_classes,
+                         missing_indicator=missing_indicator)
         self.class_log_prior = np.asarray(class_log_prior, dtype=np.float64)
         self.label_weight = label_weight
 
@@ -108,7 +109,7 @@ class SemiSupervisedNetwork(VAENetwork):
         ``eps`` is unused: q(y|x) takes no draws (the auxiliary model's
         classifier, :mod:`skvae._models.auxiliary`, does).
         """
-        return self.classifier.log_proba(self.scaler.transform(X))
+        return self.classifier.log_proba(self.inputs(X)[2])
 
     def posterior_log_proba(self, X, eps):
         """log p(y|x) of the generative model, of shape (n_samples, n_classes).
@@ -130,15 +131,15 @@ class SemiSupervisedNetwork(VAENetwork):
         decoded as each class; log p(x|z, c) averaged over the draws.
         """
         eps, noise = self._split_noise(eps)
-        X = self.scaler.transform(X)
-        mu, log_var = self.encoder.encode(X)
+        X, mask, encoder_input = self.inputs(X)
+        mu, log_var = self.encoder.encode(encoder_input)
         Z, _ = reparameterize(mu, log_var, eps)
         kl = self.prior.kl(mu, log_var, eps, Z, noise)
         classes = np.eye(self.n_conditions, dtype=self.dtype)
         log_px = np.stack([
-            self.decoder.log_prob(X, self._decoder_input(Z, c)).mean(axis=0)
+            self.decoder.log_prob(X, self._decoder_input(Z, c), mask).mean(axis=0)
             for c in classes])
-        return log_px + self.scaler.log_det - beta * kl
+        return log_px + self.log_det(mask) - beta * kl
 
     def elbo(self, X, eps, beta=1.0, C=None):
         """Per-row bound on log p(x | y) where C gives the class, on log p(x)
@@ -177,10 +178,10 @@ class SemiSupervisedNetwork(VAENetwork):
         weights, share, n_effective, lab, unl, y_lab = split_batch(
             C, sample_weight, dtype)
         n_lab, n_unl = lab.size, unl.size
-        X = self.scaler.transform(X)
+        X, mask, encoder_input = self.inputs(X)
 
-        log_q, classifier_outputs = self.classifier.forward(X)
-        enc, mu, log_var = self.encoder.forward(X)
+        log_q, classifier_outputs = self.classifier.forward(encoder_input)
+        enc, mu, log_var = self.encoder.forward(encoder_input)
         Z, std = reparameterize(mu, log_var, eps[0])
 
         # Decoder rows: each labeled row with its class, then each unlabeled
@@ -189,8 +190,9 @@ class SemiSupervisedNetwork(VAENetwork):
         classes = np.concatenate([C[lab].astype(dtype, copy=False),
                                   np.repeat(np.eye(n_classes, dtype=dtype), n_unl,
                                             axis=0)])
-        log_px, cache = self.decoder.forward(X[rows],
-                                             self._decoder_input(Z[rows], classes))
+        log_px, cache = self.decoder.forward(
+            X[rows], self._decoder_input(Z[rows], classes),
+            None if mask is None else mask[rows])
         q_unl = np.exp(log_q[unl])
         log_px_unl = log_px[n_lab:].reshape(n_classes, n_unl).T
         row_weights = -np.concatenate([share[lab],
@@ -224,5 +226,5 @@ class SemiSupervisedNetwork(VAENetwork):
                  + share[unl] @ np.sum(q_unl * gain, axis=1)
                  + self.label_weight * (share[lab] @ log_q[lab, y_lab]))
         loss = -float(total) + kl_loss
-        return (loss - self.scaler.log_det
+        return (loss - self._mean_log_det(mask, weights)
                 + self._l2_penalty_and_grad(alpha, n_effective))

@@ -52,28 +52,37 @@ from .._nn.layout import bind_new
 from .._nn.mlp import bounded
 from .._parts.decoders import DECODERS
 from .._parts.encoders import GaussianEncoder
-from .._parts.heads import HEADS
-from .._parts.heads.scaling import DataScaler
+from .._parts.heads import make_head
+from .._parts.heads.scaling import DataScaler, feature_mean_var
 from .._parts.priors import PRIORS
 
 
 def build_network(n_features, n_components, hidden_layer_sizes, activation,
                   likelihood, dtype, *, prior="normal", decoder="mlp",
-                  n_conditions=0, settings=None):
+                  n_conditions=0, settings=None, missing_indicator=False):
     """A VAENetwork from the registered parts named by an estimator's settings.
 
-    The decoder mirrors the encoder's hidden sizes and sees
-    ``n_components + n_conditions`` inputs, ``[z, c]``.
+    ``likelihood`` names a head of :mod:`skvae._parts.heads` or gives a
+    table's column layout (:func:`~skvae._parts.heads.make_head`). The
+    decoder mirrors the encoder's hidden sizes and sees
+    ``n_components + n_conditions`` inputs, ``[z, c]``; with
+    ``missing_indicator`` the encoder also sees which entries are observed.
     """
     settings = settings or {}
     hidden = tuple(hidden_layer_sizes)
-    encoder = GaussianEncoder(n_features, n_components, hidden, activation)
-    head = HEADS[likelihood](n_features)
+    head = make_head(likelihood, n_features)
+    if decoder != "mlp" and isinstance(likelihood, dict):
+        raise ValueError(
+            f"decoder={decoder!r} models columns of one likelihood; this table "
+            f"has columns of kinds {sorted(set(likelihood['kinds']))}. Use "
+            "decoder='mlp'.")
+    encoder = GaussianEncoder(head.n_inputs + missing_indicator * head.n_columns,
+                              n_components, hidden, activation)
     dec = DECODERS[decoder].from_settings(
-        n_features, n_components + n_conditions, tuple(reversed(hidden)),
+        head.n_columns, n_components + n_conditions, tuple(reversed(hidden)),
         activation, head, settings)
     pri = PRIORS[prior].from_settings(n_components, activation, settings)
-    return VAENetwork(encoder, dec, pri, dtype, n_conditions)
+    return VAENetwork(encoder, dec, pri, dtype, n_conditions, missing_indicator)
 
 
 def row_shares(sample_weight, dtype, n):
@@ -82,6 +91,13 @@ def row_shares(sample_weight, dtype, n):
         return None, n
     total = float(np.sum(sample_weight, dtype=np.float64))
     return (sample_weight / total).astype(dtype, copy=False), total
+
+
+def fill_values(X, sample_weight=None):
+    """What stands in for a missing entry: its column's (weighted) mean, 0
+    for a column never observed."""
+    mean, _ = feature_mean_var(X, sample_weight, np.float64)
+    return np.where(np.isfinite(mean), mean, 0.0)
 
 
 class VAENetwork:
@@ -97,6 +113,9 @@ class VAENetwork:
     n_conditions : int, default=0
         Columns of a condition c (e.g. a one-hot class) the decoder sees
         beside z: p(x | z, c). The encoder q(z | x) does not see it.
+    missing_indicator : bool, default=False
+        Whether the encoder sees, beside each row's values, which of them
+        are observed (the network was fitted on data with gaps).
 
     Attributes
     ----------
@@ -109,17 +128,20 @@ class VAENetwork:
         parts again.
     """
 
-    def __init__(self, encoder, decoder, prior, dtype, n_conditions=0):
+    def __init__(self, encoder, decoder, prior, dtype, n_conditions=0,
+                 missing_indicator=False):
         self.encoder = encoder
         self.decoder = decoder
         self.prior = prior
         self.dtype = np.dtype(dtype)
         self.n_conditions = n_conditions
+        self.missing_indicator = missing_indicator
         self.n_features = decoder.n_features
         self.n_components = encoder.n_components
         self.noise_dims = self.n_components + prior.noise_dims
         self.layout, self.params, self.grad = bind_new(self.parts, self.dtype)
         self.scaler = DataScaler.identity(self.n_features)
+        self.fill = np.zeros(self.n_features)
 
     @property
     def parts(self):
@@ -154,16 +176,43 @@ class VAENetwork:
         ``sample_weight`` when given.
         """
         self.scaler = self.decoder.head.scaler(X, sample_weight)
+        X = self.scaler.transform(X)
+        self.fill = fill_values(X, sample_weight)
         self.encoder.initialize(rng)
-        self.decoder.initialize(self.scaler.transform(X), rng, var_floor_fraction,
-                                sample_weight)
+        self.decoder.initialize(X, rng, var_floor_fraction, sample_weight)
         self.prior.initialize(rng)
+
+    # -- the data in the network's units -------------------------------------
+
+    def inputs(self, X):
+        """X in the network's units, its mask and the encoder's input.
+
+        Without a missing entry the mask is None and X goes to the encoder as
+        it is (one-hot blocks for a table's categories): every computation
+        then takes the path of complete data. A missing entry (NaN) is
+        filled with the training mean of its column (an all-zero block for a
+        category) and masked: it adds no term to log p(x | z). A network
+        fitted with gaps also shows the encoder the mask.
+        """
+        X = self.scaler.transform(X)
+        missing = np.isnan(X)
+        mask = None
+        if missing.any():
+            mask = (~missing).astype(X.dtype)
+            X = np.where(missing, self.fill.astype(X.dtype, copy=False), X)
+        head = self.decoder.head
+        encoder_input = head.encoder_input(X) if mask is None else (
+            head.encoder_input(X, mask))
+        if self.missing_indicator:
+            seen = np.ones_like(X) if mask is None else mask
+            encoder_input = np.concatenate([encoder_input, seen], axis=-1)
+        return X, mask, encoder_input
 
     # -- forward computations ------------------------------------------------
 
     def encode(self, X):
         """Posterior mean and log-variance, each of shape (n_samples, k)."""
-        return self.encoder.encode(self.scaler.transform(X))
+        return self.encoder.encode(self.inputs(X)[2])
 
     def _decoder_input(self, Z, C):
         """[z, c]: the codes (bounded) with the condition broadcast over Z's
@@ -179,6 +228,12 @@ class VAENetwork:
         return self.scaler.inverse_transform(
             self.decoder.mean(self._decoder_input(Z, C)))
 
+    def decoded_draw(self, Z, uniform, C=None):
+        """x ~ p(x | z, c) for codes Z, given uniform(0, 1) noise of shape
+        (n, n_features)."""
+        return self.scaler.inverse_transform(
+            self.decoder.draw(self._decoder_input(Z, C), uniform))
+
     def _split_noise(self, eps):
         """The posterior's noise (first k columns) and the prior's (the rest)."""
         k = self.n_components
@@ -191,11 +246,11 @@ class VAENetwork:
         the codes z of shape (n_draws, n_samples, k) and log p(x | z) of shape
         (n_draws, n_samples), a density of X in its original units.
         """
-        X = self.scaler.transform(X)
-        mu, log_var = self.encoder.encode(X)
+        X, mask, encoder_input = self.inputs(X)
+        mu, log_var = self.encoder.encode(encoder_input)
         Z, _ = reparameterize(mu, log_var, eps)
-        log_px = self.decoder.log_prob(X, self._decoder_input(Z, C))
-        return mu, log_var, Z, log_px + self.scaler.log_det
+        log_px = self.decoder.log_prob(X, self._decoder_input(Z, C), mask)
+        return mu, log_var, Z, log_px + self.log_det(mask)
 
     def sample_prior(self, eps):
         """Codes drawn from the prior, given standard normal noise of shape
@@ -243,10 +298,18 @@ class VAENetwork:
         Sum of squared errors for the Gaussian likelihood, binary
         cross-entropy for the Bernoulli likelihood.
         """
-        X = self.scaler.transform(X)
-        mu, _ = self.encoder.encode(X)
-        error = self.decoder.reconstruction_error(X, self._decoder_input(mu, C))
-        return error * self.scaler.scale**2  # squared errors in original units
+        X, mask, encoder_input = self.inputs(X)
+        mu, _ = self.encoder.encode(encoder_input)
+        error = self.decoder.reconstruction_error(X, self._decoder_input(mu, C), mask)
+        return error * self.scaler.error_scale  # squared errors in original units
+
+    def log_det(self, mask=None):
+        """The scaling's log-Jacobian: per row, over its observed entries, when
+        ``mask`` is given."""
+        if mask is None:
+            return self.scaler.log_det
+        scale = np.broadcast_to(self.scaler.scale, (self.n_features,))
+        return -(mask @ np.log(scale).astype(mask.dtype))
 
     # -- training objective --------------------------------------------------
 
@@ -262,13 +325,14 @@ class VAENetwork:
         eps, noise = self._split_noise(eps)
         K, n, k = eps.shape
         weights, n_effective = row_shares(sample_weight, self.dtype, n)
-        X = self.scaler.transform(X)
-        enc, mu, log_var = self.encoder.forward(X)
+        X, mask, encoder_input = self.inputs(X)
+        enc, mu, log_var = self.encoder.forward(encoder_input)
         Z, std = reparameterize(mu, log_var, eps)
-        X_draws = X if K == 1 else np.broadcast_to(X, (K, *X.shape)).reshape(K * n, -1)
+        X_draws, mask_draws = (X, mask) if K == 1 else (
+            np.tile(X, (K, 1)), None if mask is None else np.tile(mask, (K, 1)))
         C_draws = C if C is None or K == 1 else np.tile(C, (K, 1))
         log_px, cache = self.decoder.forward(
-            X_draws, self._decoder_input(Z.reshape(K * n, k), C_draws))
+            X_draws, self._decoder_input(Z.reshape(K * n, k), C_draws), mask_draws)
         loss, row_weights, d_mu, d_log_var, d_Z_prior = objective(
             self.prior, log_px.reshape(K, n), mu, log_var, eps, Z, noise, weights)
         d_Z = self.decoder.backward(cache, row_weights.ravel())[:, :k].reshape(K, n, k)
@@ -281,8 +345,15 @@ class VAENetwork:
             d_heads[:, :k] += d_mu
         d_heads[:, k:] += d_log_var
         self.encoder.backward(enc, d_heads)
-        return (loss - self.scaler.log_det
+        return (loss - self._mean_log_det(mask, weights)
                 + self._l2_penalty_and_grad(alpha, n_effective))
+
+    def _mean_log_det(self, mask, weights):
+        """The log-Jacobian of the batch's rows, averaged as the loss is."""
+        if mask is None:
+            return self.scaler.log_det
+        per_row = self.log_det(mask)
+        return float(per_row.mean() if weights is None else weights @ per_row)
 
     def _l2_penalty_and_grad(self, alpha, n):
         """alpha / (2 n) sum ||W||^2; adds its gradient into the weight gradients."""

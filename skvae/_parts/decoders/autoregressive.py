@@ -1,6 +1,7 @@
 """The autoregressive decoder: a MADE conditioned on the code (Chen et al. 2017)."""
 
 import numpy as np
+from scipy.special import ndtri
 
 from ..._nn import mlp
 from ..._nn.activations import ACTIVATIONS
@@ -93,14 +94,24 @@ class AutoregressiveDecoder(Part):
         return self.made.forward(self.made.masked(self.W), self.b, mlp.bounded(X),
                                  Z)[-1]
 
-    def log_prob(self, X, Z):
+    def _refuse_mask(self, mask):
+        if mask is not None:
+            raise ValueError(
+                "decoder='autoregressive' needs every entry of a row: it reads "
+                "the earlier features to predict the later ones. Impute the "
+                "missing values first (e.g. with skvae.VAEImputer), or use "
+                "decoder='mlp'.")
+
+    def log_prob(self, X, Z, mask=None):
+        self._refuse_mask(mask)
         lead = Z.shape[:-1]
         d = self.n_features
         X_rep = np.broadcast_to(X, (*lead, d)).reshape(-1, d)
         a = self.output(X_rep, Z.reshape(-1, Z.shape[-1]))
         return self.head.log_prob(X_rep, a).reshape(lead)
 
-    def forward(self, X, Z):
+    def forward(self, X, Z, mask=None):
+        self._refuse_mask(mask)
         Wm = self.made.masked(self.W)
         outputs = self.made.forward(Wm, self.b, mlp.bounded(X), Z)
         log_px, head_cache = self.head.forward(X, outputs[-1])
@@ -116,8 +127,15 @@ class AutoregressiveDecoder(Part):
         """Each feature's conditional mean given the ones generated before it."""
         return self.generate(Z)
 
-    def reconstruction_error(self, X, Z):
+    def draw(self, Z, uniform):
+        """x ~ p(x | z), feature by feature, given uniform(0, 1) noise (n, d)."""
+        if hasattr(self.head, "var"):  # the Gaussian head draws from normal noise
+            return self.generate(Z, ndtri(uniform).astype(Z.dtype, copy=False))
+        return self.generate(Z, uniform)
+
+    def reconstruction_error(self, X, Z, mask=None):
         """Teacher-forced: each feature predicted from the true earlier ones."""
+        self._refuse_mask(mask)
         return self.head.reconstruction_error(X, self.output(X, Z))
 
     def generate(self, Z, noise=None):

@@ -10,15 +10,15 @@ class MLPDecoder(mlp.MLPPart):
     Parameters
     ----------
     n_features : int
-        Data dimension d.
+        Data dimension d: the head's columns (``head.n_columns``).
     n_inputs : int
         Width of the input: k, plus the condition's columns.
     hidden_layer_sizes : tuple of int
         Hidden layer sizes, in order from the code.
     activation : str
         Hidden activation.
-    head : BernoulliHead or GaussianHead
-        The likelihood.
+    head : head of :mod:`skvae._parts.heads`
+        The likelihood; the network's last layer has its ``n_outputs``.
     prefix : str, default="decoder"
         Name prefix of its parameters.
     """
@@ -29,7 +29,7 @@ class MLPDecoder(mlp.MLPPart):
         self.activation = activation
         self.head = head
         self.prefix = prefix
-        self.sizes = [n_inputs, *hidden_layer_sizes, n_features]
+        self.sizes = [n_inputs, *hidden_layer_sizes, head.n_outputs]
 
     @classmethod
     def from_settings(cls, n_features, n_inputs, hidden_layer_sizes, activation,
@@ -52,14 +52,20 @@ class MLPDecoder(mlp.MLPPart):
         """The per-feature outputs a(z) for codes of shape (n, width)."""
         return mlp.forward(self.W, self.b, Z, self.activation)[-1]
 
-    def log_prob(self, X, Z):
+    def log_prob(self, X, Z, mask=None):
         lead = Z.shape[:-1]
         a = self.output(Z.reshape(-1, Z.shape[-1]))
-        return self.head.log_prob(X, a.reshape(*lead, self.n_features))
+        a = a.reshape(*lead, a.shape[-1])
+        if mask is None:
+            return self.head.log_prob(X, a)
+        return self.head.log_prob(X, a, mask)
 
-    def forward(self, X, Z):
+    def forward(self, X, Z, mask=None):
         outputs = mlp.forward(self.W, self.b, Z, self.activation)
-        log_px, head_cache = self.head.forward(X, outputs[-1])
+        if mask is None:
+            log_px, head_cache = self.head.forward(X, outputs[-1])
+        else:
+            log_px, head_cache = self.head.forward(X, outputs[-1], mask)
         return log_px, (outputs, head_cache)
 
     def backward(self, cache, row_weights):
@@ -71,5 +77,11 @@ class MLPDecoder(mlp.MLPPart):
     def mean(self, Z):
         return self.head.mean(self.output(Z))
 
-    def reconstruction_error(self, X, Z):
-        return self.head.reconstruction_error(X, self.output(Z))
+    def draw(self, Z, uniform):
+        """x ~ p(x | z) given uniform(0, 1) noise of shape (n, n_features)."""
+        return self.head.draw(self.output(Z), uniform)
+
+    def reconstruction_error(self, X, Z, mask=None):
+        if mask is None:
+            return self.head.reconstruction_error(X, self.output(Z))
+        return self.head.reconstruction_error(X, self.output(Z), mask)

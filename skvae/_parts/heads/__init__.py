@@ -7,6 +7,10 @@ them as a distribution over x and owns whatever that needs beyond ``a``:
 - :class:`GaussianHead`: ``a`` are means; a learned per-feature variance
   ``var = var_floor + exp(s)``, its floor a fraction of the data's mean
   feature variance, so that it follows the data's scale and cannot collapse.
+- :class:`CategoricalHead`: ``a`` are a block of logits per column, one per
+  category; the column holds the category's code.
+- :class:`TableHead`: one of the above per column of a mixed-type table,
+  fixed at fit; it delegates to them (:mod:`.table`).
 
 Each head starts the decoder at the data (its output bias at the data's mean,
 or its logit, and the variance at the data's), scores ``log p(x | a)`` with
@@ -23,6 +27,20 @@ Imports: :mod:`skvae._nn` only; no scikit-learn.
 """
 
 from .bernoulli import BernoulliHead
+from .categorical import CategoricalHead
 from .gaussian import GaussianHead
+from .table import KINDS, TableHead
 
 HEADS = {"bernoulli": BernoulliHead, "gaussian": GaussianHead}
+
+
+def make_head(likelihood, n_features):
+    """The head a network's spec names: a registered name for every feature
+    alike, or a table's column layout ``{"kinds": ..., "n_categories": ...}``."""
+    if isinstance(likelihood, dict):
+        return TableHead(**likelihood)
+    return HEADS[likelihood](n_features)
+
+
+__all__ = ["HEADS", "KINDS", "BernoulliHead", "CategoricalHead", "GaussianHead",
+           "TableHead", "make_head"]

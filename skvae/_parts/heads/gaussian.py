@@ -3,7 +3,9 @@
 
 import numpy as np
 
-from ..._nn.gaussian import gaussian_log_prob, gaussian_log_prob_grads
+from scipy.special import ndtri
+
+from ..._nn.gaussian import LOG_2PI, gaussian_log_prob, gaussian_log_prob_grads
 from ..._nn.layout import Part
 from ..._nn.likelihoods import variance_floor
 from .scaling import DataScaler, feature_mean_var
@@ -29,6 +31,10 @@ class GaussianHead(Part):
         self.n_features = n_features
         self.prefix = prefix
         self.var_floor = 0.0
+
+    # One column of the model matrix, one decoder output and one encoder
+    # input per feature (the head protocol, docs/design.rst).
+    n_columns = n_outputs = n_inputs = property(lambda self: self.n_features)
 
     def shapes(self):
         return [(self._name, (self.n_features,))]
@@ -59,15 +65,38 @@ class GaussianHead(Part):
         """Per-feature variance, var_floor + exp(s)."""
         return self.var_floor + np.exp(self.log_var_above_floor)
 
-    def log_prob(self, X, a):
-        """log p(x | a), summed over the last axis, broadcast over leading ones."""
+    def log_prob_terms(self, X, a, mask=None):
+        """log p(x_j | a_j) of each entry, shape (..., n_features); 0 where masked."""
+        var = self.var
+        terms = (X - a) ** 2
+        terms /= var
+        terms += np.log(var) + LOG_2PI
+        terms *= -0.5
+        if mask is not None:
+            terms *= mask
+        return terms.astype(X.dtype, copy=False)
+
+    def log_prob(self, X, a, mask=None):
+        """log p(x | a), summed over the last axis, broadcast over leading ones.
+
+        ``mask`` (1 observed, 0 missing, shape like X) leaves the missing
+        entries out; None scores every entry.
+        """
+        if mask is not None:
+            return np.sum(self.log_prob_terms(X, a, mask), axis=-1)
         return gaussian_log_prob(X, a, self.var).astype(X.dtype, copy=False)
 
-    def forward(self, X, a):
+    def forward(self, X, a, mask=None):
         """log p(x | a) per row and what :meth:`backward` needs."""
         var = self.var
-        log_p = gaussian_log_prob(X, a, var).astype(X.dtype, copy=False)
+        if mask is None:
+            log_p = gaussian_log_prob(X, a, var).astype(X.dtype, copy=False)
+        else:
+            log_p = np.sum(self.log_prob_terms(X, a, mask), axis=-1)
         d_a, d_var = gaussian_log_prob_grads(X, a, var)
+        if mask is not None:
+            d_a *= mask
+            d_var *= mask
         return log_p, (d_a, d_var, var)
 
     def backward(self, cache, row_weights):
@@ -90,7 +119,18 @@ class GaussianHead(Part):
         """
         return a + np.sqrt(self.var)[features] * normal
 
-    def reconstruction_error(self, X, a):
-        """Squared error, summed over features."""
-        return np.sum((X - a) ** 2, axis=-1)
+    def draw(self, a, uniform):
+        """Draw x given uniform(0, 1) noise: :meth:`sample` of its normal quantiles."""
+        return self.sample(a, ndtri(uniform).astype(a.dtype, copy=False))
+
+    def encoder_input(self, X, mask=None):
+        """The encoder sees the data in the network's units as they are (missing entries
+        already filled, so ``mask`` changes nothing)."""
+        return X
+
+    def reconstruction_error(self, X, a, mask=None):
+        """Squared error, summed over the (observed) features."""
+        if mask is None:
+            return np.sum((X - a) ** 2, axis=-1)
+        return np.sum((X - a) ** 2 * mask, axis=-1)
 

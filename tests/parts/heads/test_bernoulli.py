@@ -44,3 +44,20 @@ def test_reconstruction_error_is_the_cross_entropy():
     X, a = np.array([[1.0, 0.0]]), np.array([[0.5, -1.0]])
     expected = -(np.log(expit(0.5)) + np.log(1 - expit(-1.0)))
     np.testing.assert_allclose(head.reconstruction_error(X, a), [expected])
+
+
+def test_masked_entries_add_no_term_and_no_gradient():
+    rng = np.random.default_rng(1)
+    head = BernoulliHead(4)
+    X = (rng.random((6, 4)) > 0.5).astype(float)
+    a = rng.standard_normal((6, 4)) * 3
+    mask = (rng.random(X.shape) > 0.4).astype(float)
+    expected = stats.bernoulli(expit(a)).logpmf(X) * mask
+    np.testing.assert_allclose(head.log_prob(X, a, mask), expected.sum(1), rtol=1e-10)
+    weights = rng.random(6)
+    log_p, cache = head.forward(X, a, mask)
+    np.testing.assert_allclose(log_p, expected.sum(1), rtol=1e-10)
+    d_a = head.backward(cache, weights)
+    numeric = numerical_gradient(lambda: float(weights @ head.log_prob(X, a, mask)), a)
+    assert relative_error(d_a, numeric) < 1e-6
+    assert not d_a[mask == 0].any()

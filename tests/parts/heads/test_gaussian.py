@@ -76,3 +76,22 @@ def test_float32_stays_float32():
     log_p, cache = head.forward(X, a)
     d_a = head.backward(cache, np.ones(len(X), dtype=np.float32))
     assert log_p.dtype == d_a.dtype == grads.dtype == np.float32
+
+
+def test_masked_entries_add_no_term_and_no_gradient():
+    head, params, grads, X, _, rng = make_head()
+    a = rng.standard_normal(X.shape)
+    mask = (rng.random(X.shape) > 0.4).astype(float)
+    weights = rng.random(len(X))
+    terms = stats.norm(a, np.sqrt(head.var)).logpdf(X) * mask
+    np.testing.assert_allclose(head.log_prob(X, a, mask), terms.sum(1), rtol=1e-12)
+    np.testing.assert_allclose(head.log_prob_terms(X, a, mask), terms, rtol=1e-12)
+
+    def loss():
+        return float(weights @ head.log_prob(X, a, mask))
+
+    _, cache = head.forward(X, a, mask)
+    d_a = head.backward(cache, weights)
+    assert relative_error(d_a, numerical_gradient(loss, a)) < 1e-6
+    assert relative_error(grads, numerical_gradient(loss, params)) < 1e-6
+    assert not d_a[mask == 0].any()
