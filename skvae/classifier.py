@@ -144,7 +144,7 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
         n_auxiliary_components=16,
         hidden_layer_sizes=(256,),
         activation="relu",
-        likelihood="gaussian",
+        likelihood="auto",
         variance_floor=0.3,
         beta=1.0,
         kl_warmup=0,

@@ -124,7 +124,7 @@ class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
         classification_weight=10.0,
         hidden_layer_sizes="auto",
         activation="relu",
-        likelihood="gaussian",
+        likelihood="auto",
         variance_floor=1e-3,
         beta=1.0,
         kl_warmup=0,
@@ -234,14 +234,14 @@ class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features)
-            Decoder means.
+        X_original : ndarray of shape (n_samples, n_features) or DataFrame
+            Decoder means (the most probable category of a categorical
+            column); fitted on a DataFrame, a DataFrame of its columns and
+            dtypes.
         """
         check_is_fitted(self)
         Z = self._check_codes(X)
-        net = self._network
-        return self._map_rows(net.decoded_mean, Z, n_columns=net.n_features,
-                              condition=self._one_hot(y, len(Z)))
+        return self._decode(Z, condition=self._one_hot(y, len(Z)))
 
     def score_samples(self, X, y=None):
         """Per-sample ELBO of log p(x | y), or of log p(x) without y.

@@ -206,7 +206,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         estimator=None,
         hidden_layer_sizes=(128,),
         activation="relu",
-        likelihood="gaussian",
+        likelihood="auto",
         variance_floor=0.1,
         beta=1.0,
         kl_warmup=0,

@@ -1,6 +1,7 @@
 """VAETransformer: a variational autoencoder as a scikit-learn transformer."""
 
 from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -233,17 +234,17 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features)
-            Decoder means: reconstructions for the Gaussian likelihood,
-            probabilities in (0, 1) for the Bernoulli likelihood.
+        X_original : ndarray of shape (n_samples, n_features) or DataFrame
+            Decoder means: reconstructions for a Gaussian column,
+            probabilities in (0, 1) for a Bernoulli one, the most probable
+            category for a categorical one. Fitted on a DataFrame: a
+            DataFrame of its columns and dtypes (integer columns rounded).
         """
         check_is_fitted(self)
-        net = self._network
-        return self._map_rows(net.decoded_mean, self._check_codes(X),
-                              n_columns=net.n_features)
+        return self._decode(self._check_codes(X))
 
-    def sample(self, n_samples=1, random_state=None):
-        """Generate data: decode codes drawn from the prior p(z).
+    def sample(self, n_samples=1, random_state=None, *, mean=False):
+        """Generate data: draw x ~ p(x | z) for codes z drawn from the prior p(z).
 
         Parameters
         ----------
@@ -251,20 +252,36 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
             Number of samples to generate.
 
         random_state : int, RandomState instance or None, default=None
-            Seeds the codes drawn from the prior; None uses NumPy's global
-            random state, so repeated calls give new samples (as
-            :meth:`sklearn.mixture.GaussianMixture.sample` does).
+            Seeds the codes drawn from the prior and the draws given them;
+            None uses NumPy's global random state, so repeated calls give new
+            samples (as :meth:`sklearn.mixture.GaussianMixture.sample` does).
+
+        mean : bool, default=False
+            Return the decoder means of the sampled codes (what
+            :meth:`inverse_transform` gives) instead of draws: smoother rows,
+            e.g. images without pixel noise, but not samples of the model:
+            their spread is smaller than the data's.
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features)
-            Decoder means of the sampled codes, in the fit dtype.
+        X : ndarray of shape (n_samples, n_features) or DataFrame
+            The samples, in the fit dtype; fitted on a DataFrame, a DataFrame
+            of its columns, dtypes and categories.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.default_rng(0).normal(size=(200, 3)) * [1.0, 2.0, 3.0]
+        >>> vae = VAETransformer(n_components=2, random_state=0).fit(X)
+        >>> vae.sample(2000, random_state=0).std(axis=0).round(0)
+        array([1., 2., 3.])
         """
         check_is_fitted(self)
         check_n_samples(n_samples)
-        Z = self._sample_latent(int(n_samples), random_state)
-        return self._map_rows(self._network.decoded_mean, Z,
-                              n_columns=self._network.n_features)
+        rng = check_random_state(random_state)
+        Z = self._sample_latent(int(n_samples), rng)
+        return self._decode(Z, rng=None if mean else rng)
 
     # -- scores --------------------------------------------------------------
 

@@ -398,8 +398,9 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
             lambda z: net.decoded_mean(net.quantize(net._as_groups(z))), Z,
             n_columns=net.n_features)
 
-    def sample(self, n_samples=1, random_state=None):
-        """Generate data: decode codes drawn from the training code frequencies.
+    def sample(self, n_samples=1, random_state=None, *, mean=False):
+        """Generate data: draw x ~ p(x | z_q) for codes drawn from the
+        training code frequencies.
 
         Each group's code is drawn independently from
         ``code_probabilities_``.
@@ -410,12 +411,16 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
             Number of samples to generate.
 
         random_state : int, RandomState instance or None, default=None
-            Seeds the codes drawn.
+            Seeds the codes drawn and the draws given them.
+
+        mean : bool, default=False
+            Return the decoder means of the sampled codes (what
+            :meth:`decode` gives) instead of draws.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
-            Decoder means of the sampled codes, in the fit dtype.
+            The samples, in the fit dtype.
         """
         check_is_fitted(self)
         validate_parameter_constraints(
@@ -428,7 +433,20 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
         codes = np.empty((n_samples, self.n_groups), dtype=np.intp)
         for group, p in enumerate(self.code_probabilities_):
             codes[:, group] = rng.choice(self.n_codes, size=n_samples, p=p)
-        return self.decode(codes)
+        if mean:
+            return self.decode(codes)
+        net = self._network
+        tiny = np.finfo(net.dtype).eps
+        uniform = np.clip(rng.random_sample((n_samples, net.n_features)), tiny, 1 - tiny)
+        g = self.n_groups
+
+        def draw(codes_and_noise):
+            return net.decoded_draw(codes_and_noise[:, :g].astype(np.intp),
+                                    codes_and_noise[:, g:])
+
+        out = np.empty((n_samples, net.n_features), dtype=net.dtype)
+        return self._map_chunks(draw, np.hstack([codes, uniform]).astype(net.dtype),
+                                out)
 
     # -- scores --------------------------------------------------------------
 

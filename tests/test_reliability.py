@@ -805,8 +805,10 @@ def test_conditional_text_column_is_a_clear_error():
         ConditionalVAE(max_iter=2, random_state=0).fit(X, [0, 1, 0, 1])
 
 
-def test_conditional_text_column_in_dataframe_is_a_clear_error():
+def test_conditional_text_column_in_dataframe_is_categorical():
     pd = pytest.importorskip("pandas")
-    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["u", "v", "w", "x"]})
-    with pytest.raises(ValueError, match="X must be numeric"):
-        ConditionalVAE(max_iter=2, random_state=0).fit(X, [0, 1, 0, 1])
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["u", "v", "u", "v"]})
+    cvae = ConditionalVAE(max_iter=2, random_state=0).fit(X, [0, 1, 0, 1])
+    assert list(cvae.feature_likelihoods_) == ["gaussian", "categorical"]
+    rows, labels = cvae.sample(5, y=1, random_state=0)
+    assert list(rows.columns) == ["a", "b"] and set(rows["b"]) <= {"u", "v"}

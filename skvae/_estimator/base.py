@@ -69,6 +69,7 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
     """
 
     _lazy_dask = True  # dask arrays train and score on their blocks
+    _models_tables = True  # DataFrames of mixed types, and missing values
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -77,7 +78,7 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "likelihood": [StrOptions({"auto", "gaussian", "bernoulli"}), dict],
         "variance_floor": [Interval(Real, 0, None, closed="neither")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
@@ -119,7 +120,7 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
         *,
         hidden_layer_sizes="auto",
         activation="relu",
-        likelihood="gaussian",
+        likelihood="auto",
         variance_floor=1e-3,
         beta=1.0,
         kl_warmup=0,
@@ -286,6 +287,8 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
         self._network_spec = self._make_network_spec(X, condition, sample_weight)
         self._network = self._build_network(self._network_spec)
         self._fitted_architecture = self._architecture()
+        self.feature_likelihoods_ = np.asarray(self._column_likelihoods(X.shape[1]),
+                                               dtype=object)
         self._network.initialize(X, self._rng, self.variance_floor, sample_weight)
         sobol = qmc.Sobol(self._network.noise_dims, scramble=True, seed=self._rng)
         uniform = np.clip(sobol.random(N_SCORE_DRAWS), 1e-12, 1 - 1e-12)
@@ -315,13 +318,29 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
             "top_hidden_layer_sizes": self._hidden_sizes("top_hidden_layer_sizes"),
             "window": self.window,
         }
-        return dict(
+        spec = dict(
             n_features=X.shape[1], n_components=self.n_components,
             hidden_layer_sizes=self.hidden_layer_sizes_, activation=self.activation,
-            likelihood=self.likelihood, dtype=X.dtype.name, prior=self.prior,
+            likelihood=self._head_spec(), dtype=X.dtype.name, prior=self.prior,
             decoder=self.decoder,
             n_conditions=0 if condition is None else condition.shape[1],
             settings=settings)
+        if not is_dask(X) and np.isnan(X).any():
+            spec["missing_indicator"] = True  # the encoder sees the mask
+        return spec
+
+    def _head_spec(self):
+        """The network's likelihood: the table's column layout, or one name."""
+        table = getattr(self, "_table", None)
+        if table is not None:
+            return table.head_spec()
+        return "gaussian" if self.likelihood == "auto" else self.likelihood
+
+    def _output(self, M):
+        """Model-matrix rows as the user's data: a table of the fitted
+        columns and dtypes when fitted on one, else the array itself."""
+        table = getattr(self, "_table", None)
+        return M if table is None else table.decode(M)
 
     def _build_network(self, spec):
         """The untrained network of the registered parts ``spec`` names."""

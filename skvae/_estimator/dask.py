@@ -130,6 +130,11 @@ def _checked_block(block, *, checker, target, codes):
         return block.astype(target)
     if codes:
         return checker._check_codes(block).astype(target, copy=False)
+    if np.isnan(block).any():
+        raise ValueError(
+            "Input X contains NaN. skvae models missing values in memory only: "
+            "compute X into memory (X.compute()) to fit or score it with its "
+            "gaps, or impute them first.")
     block = validate_data(checker, block, reset=False, dtype=target)
     checker._check_likelihood_support(block)
     return block

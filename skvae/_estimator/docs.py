@@ -41,11 +41,21 @@ PARAMETERS = {
         (``hidden_layer_sizes_`` says what was used)."""),
     "activation": ('{"relu", "tanh", "softplus", "logistic", "identity"}',
                    "Activation of the hidden layers."),
-    "likelihood": ('{"gaussian", "bernoulli"}', """
-        Decoder distribution p(x|z). ``"gaussian"`` learns a mean per sample
-        and a variance per feature (never below ``variance_floor`` times the
-        mean feature variance of the training data). ``"bernoulli"`` needs X
-        in [0, 1] (binary, or intensities such as scaled pixels)."""),
+    "likelihood": ('{"auto", "gaussian", "bernoulli"} or dict', """
+        Decoder distribution p(x|z), one likelihood per column; log p(x|z)
+        is the sum of the columns' terms. ``"gaussian"`` learns a mean per
+        sample and a variance per feature (never below ``variance_floor``
+        times the mean feature variance of the training data).
+        ``"bernoulli"`` needs values in [0, 1] (binary, or intensities such
+        as scaled pixels). ``"categorical"`` (per column) is a softmax over
+        the column's categories. ``"auto"`` chooses from the dtypes: on a
+        DataFrame, bool, category, object and string columns are
+        categorical, numeric columns whose values are exactly 0 and 1 are
+        Bernoulli and other numeric columns Gaussian, each standardized on
+        its own; an array is Gaussian throughout. A dict
+        ``{column: likelihood}`` (names for a DataFrame, positions for an
+        array) sets some columns, the rest ``"auto"``.
+        ``feature_likelihoods_`` says what was used."""),
     "variance_floor": ("float", """
         Lower bound of the Gaussian likelihood's per-feature variance, as a
         fraction of the training data's mean feature variance, so the

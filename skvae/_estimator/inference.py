@@ -114,6 +114,27 @@ class InferenceMixin(RowChunksMixin):
     def _reconstruction_error(self, X):
         return self._map_rows(self._network.reconstruction_error, X)
 
+    def _decode(self, Z, condition=None, rng=None):
+        """Decode codes Z (and the condition's rows): decoder means, or with
+        ``rng`` draws x ~ p(x | z); as the user's data (:meth:`_output`)."""
+        net = self._network
+        if rng is None:
+            M = self._map_rows(net.decoded_mean, Z, n_columns=net.n_features,
+                               condition=condition)
+            return self._output(M)
+        # The draws' uniform noise rides with the codes through the row chunks.
+        tiny = np.finfo(net.dtype).eps
+        uniform = np.clip(rng.random_sample((Z.shape[0], net.n_features)), tiny,
+                          1 - tiny)
+        k = Z.shape[1]
+
+        def draw(codes_and_noise, c=None):
+            return net.decoded_draw(codes_and_noise[:, :k], codes_and_noise[:, k:], c)
+
+        M = self._map_rows(draw, np.hstack([Z, uniform.astype(Z.dtype)]),
+                           n_columns=net.n_features, condition=condition)
+        return self._output(M)
+
     def _sample_latent(self, n_samples, random_state):
         rng = check_random_state(random_state)
         eps = rng.standard_normal((n_samples, self._network.noise_dims))

@@ -248,8 +248,8 @@ class LabelsMixin:
             )
         return indices
 
-    def sample(self, n_samples=1, y=None, random_state=None):
-        """Generate data of chosen classes: decode codes drawn from the prior.
+    def sample(self, n_samples=1, y=None, random_state=None, *, mean=False):
+        """Generate data of chosen classes: draw x ~ p(x | z, y), z from the prior.
 
         Generated rows with their classes can augment a small labeled set
         (see the user guide).
@@ -263,12 +263,19 @@ class LabelsMixin:
             Class of each sample; None draws classes from ``class_prior_``.
 
         random_state : int, RandomState instance or None, default=None
-            Seeds the codes (and the classes when ``y`` is None).
+            Seeds the codes, the draws given them (and the classes when ``y``
+            is None).
+
+        mean : bool, default=False
+            Return the decoder means of the sampled codes instead of draws:
+            smoother rows (images without pixel noise), but with less spread
+            than the data's.
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features)
-            Decoder means of the sampled codes.
+        X : ndarray of shape (n_samples, n_features) or DataFrame
+            The samples; fitted on a DataFrame, a DataFrame of its columns,
+            dtypes and categories.
 
         y : ndarray of shape (n_samples,)
             The class of each sample.
@@ -280,7 +287,5 @@ class LabelsMixin:
             y = rng.choice(self.classes_, size=n_samples, p=self.class_prior_)
         condition = self._one_hot(y, n_samples)
         Z = self._sample_latent(int(n_samples), rng)
-        net = self._network
-        X = self._map_rows(net.decoded_mean, Z, n_columns=net.n_features,
-                           condition=condition)
+        X = self._decode(Z, condition=condition, rng=None if mean else rng)
         return X, self.classes_[condition.argmax(axis=1)]

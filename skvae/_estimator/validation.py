@@ -11,7 +11,16 @@
 
 import numpy as np
 from sklearn import get_config
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils import check_array
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    _check_sample_weight,
+    check_X_y,
+    validate_data,
+)
+
+from .tables import TableCodec, frame_library
 
 # How far outside [0, 1] Bernoulli data may stray through rounding.
 BERNOULLI_TOLERANCE = 1e-6
@@ -61,9 +70,16 @@ class ValidationMixin:
     ``_lazy_dask`` says whether a dask array is validated lazily, block by
     block (the VAE estimators, which train and score on the blocks), or
     loaded into memory like any array-like.
+
+    ``_models_tables`` says whether the estimator takes tables as they come:
+    DataFrames of mixed column types (through a
+    :class:`~skvae._estimator.tables.TableCodec` fixed at fit, ``_table``)
+    and missing values (NaN, masked by the network). Without it, X must be
+    numeric and complete.
     """
 
     _lazy_dask = False
+    _models_tables = False
     _check_sample_weight = staticmethod(check_sample_weight)
 
     def _hidden_sizes(self, name="hidden_layer_sizes"):
@@ -92,8 +108,14 @@ class ValidationMixin:
 
                 return _dask.validate(self, X, reset=reset)
         check_not_array_api(X)
+        if self._models_tables:
+            if reset:
+                self._table = self._fit_table(X)
+            if getattr(self, "_table", None) is not None:
+                return self._validate_table(X, y, reset)
         try:
-            out = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32])
+            out = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32],
+                                ensure_all_finite=self._finite_check())
         except ValueError as error:
             if "could not convert" not in str(error):
                 raise
@@ -104,13 +126,64 @@ class ValidationMixin:
         self._check_likelihood_support(out if isinstance(y, str) else out[0])
         return out
 
+    def _finite_check(self):
+        """NaN marks a missing value for an estimator that models them."""
+        return "allow-nan" if self._models_tables else True
+
+    def _fit_table(self, X):
+        """The codec of a DataFrame, or of an array whose ``likelihood`` names
+        columns; None for the array path (every column one likelihood)."""
+        if frame_library(X) is None and not isinstance(self.likelihood, dict):
+            return None
+        return TableCodec.fit(X, self.likelihood)
+
+    def _validate_table(self, X, y, reset):
+        """X (a table) as its model matrix, checked as validate_data checks
+        arrays; its feature names are those of the table."""
+        table = self._table
+        _check_feature_names(self, X, reset=reset)
+        float32 = all(str(c.dtype) == "float32" for c in table.columns)
+        M = table.encode(X, np.float32 if float32 else np.float64)
+        params = {"dtype": [np.float64, np.float32], "ensure_all_finite": "allow-nan",
+                  "estimator": self}
+        if isinstance(y, str):
+            out = M = check_array(M, **params)
+        else:
+            out = check_X_y(M, y, **params)
+            M = out[0]
+        _check_n_features(self, M, reset=reset)
+        self._check_likelihood_support(M)
+        return out
+
+    def _column_likelihoods(self, n_columns):
+        """The likelihood of each of the ``n_columns`` input columns, as fitted
+        (or about to be)."""
+        table = getattr(self, "_table", None)
+        if table is not None:
+            return table.likelihoods
+        likelihood = "gaussian" if self.likelihood == "auto" else self.likelihood
+        return [likelihood] * n_columns
+
     def _check_likelihood_support(self, X):
-        if self.likelihood == "bernoulli":
-            # Tolerate rounding, e.g. MinMaxScaler giving 1 + 1e-16.
-            low, high = X.min(), X.max()
-            if low < -BERNOULLI_TOLERANCE or high > 1 + BERNOULLI_TOLERANCE:
-                raise ValueError(
-                    "likelihood='bernoulli' needs X in [0, 1], got values in "
-                    f"[{float(low)!r}, {float(high)!r}]. Scale X (e.g. with "
-                    "MinMaxScaler, clipping new data) or use likelihood='gaussian'."
-                )
+        if getattr(self, "_table", None) is None:
+            if self.likelihood == "bernoulli":
+                check_bernoulli_support(X)
+            return
+        bernoulli = [j for j, kind in enumerate(self._table.likelihoods)
+                     if kind == "bernoulli"]
+        if bernoulli:
+            check_bernoulli_support(X[:, bernoulli])
+
+
+def check_bernoulli_support(X):
+    """Bernoulli data lie in [0, 1], up to rounding (MinMaxScaler may give
+    1 + 1e-16); missing entries (NaN) are left out."""
+    if not X.size or np.isnan(X).all():
+        return
+    low, high = np.nanmin(X), np.nanmax(X)
+    if low < -BERNOULLI_TOLERANCE or high > 1 + BERNOULLI_TOLERANCE:
+        raise ValueError(
+            "likelihood='bernoulli' needs X in [0, 1], got values in "
+            f"[{float(low)!r}, {float(high)!r}]. Scale X (e.g. with "
+            "MinMaxScaler, clipping new data) or use likelihood='gaussian'."
+        )

@@ -202,6 +202,12 @@ class VQNetwork:
         return self.scaler.inverse_transform(
             self.decoder.mean(self.code_vectors(codes)))
 
+    def decoded_draw(self, codes, uniform):
+        """x ~ p(x | z_q) for integer codes (n, n_groups), given uniform(0, 1)
+        noise (n, n_features), in the data's units."""
+        return self.scaler.inverse_transform(
+            self.decoder.draw(self.code_vectors(codes), uniform))
+
     def log_prob_given_codes(self, X, codes):
         """log p(x | decoder(z_q)) per row, for integer codes (n, n_groups): a
         density of X in its original units."""

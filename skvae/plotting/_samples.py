@@ -147,9 +147,10 @@ class SampleGridDisplay(Display):
         n_images, grid_values, axis_labels = n_rows * n_cols, None, None
         if method == "prior":
             if is_conditional(estimator):
-                images, _ = estimator.sample(n_images, y=y, random_state=random_state)
+                images, _ = estimator.sample(n_images, y=y, random_state=random_state,
+                                             mean=True)
             else:
-                images = estimator.sample(n_images, random_state=random_state)
+                images = estimator.sample(n_images, random_state=random_state, mean=True)
         else:
             k = estimator.n_components
             i, j = check_components(components, k)

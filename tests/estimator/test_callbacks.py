@@ -169,5 +169,5 @@ def test_a_failed_fit_keeps_the_callbacks(data):
     recorder = Recorder()
     vae = VAETransformer(2, max_iter=3).set_callbacks(recorder)
     with pytest.raises(ValueError):
-        vae.fit(np.vstack([X, [[np.nan] * 6]]))
+        vae.fit(np.vstack([X, [[np.inf] * 6]]))
     assert vae._skl_callbacks == [recorder] and vae._skl_callbacks[0] is recorder

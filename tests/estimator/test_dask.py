@@ -243,7 +243,13 @@ def _third_block_bad(X, value, column=1):
     return X
 
 
-@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_a_missing_value_in_a_block_is_refused_with_what_to_do():
+    X = _third_block_bad(make_data(500), np.nan)
+    message = error_of(lambda: fit(da.from_array(X, chunks=(100, 6)), max_iter=2))
+    assert "contains NaN" in message and "in memory" in message
+
+
+@pytest.mark.parametrize("value", [np.inf])
 def test_a_non_finite_third_block_raises_the_in_memory_error(value):
     X = _third_block_bad(make_data(500), value)
     expected = error_of(lambda: fit(X, max_iter=2))
