@@ -437,7 +437,8 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
             return self.decode(codes)
         net = self._network
         tiny = np.finfo(net.dtype).eps
-        uniform = np.clip(rng.random_sample((n_samples, net.n_features)), tiny, 1 - tiny)
+        uniform = np.clip(rng.random_sample((n_samples, net.n_features)), tiny,
+                          1 - tiny)
         g = self.n_groups
 
         def draw(codes_and_noise):

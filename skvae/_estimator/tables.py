@@ -168,7 +168,8 @@ class TableCodec:
                     "default), which models it as categorical.")
             values = (_float_values(series, library) if source_kind != "categorical"
                       else None)
-            kind = column_likelihood(source_kind, values) if wanted == "auto" else wanted
+            kind = (column_likelihood(source_kind, values) if wanted == "auto"
+                    else wanted)
             categories = None
             if kind == "categorical":
                 categories = (_categories(series, library, source_kind)

@@ -150,7 +150,8 @@ class SampleGridDisplay(Display):
                 images, _ = estimator.sample(n_images, y=y, random_state=random_state,
                                              mean=True)
             else:
-                images = estimator.sample(n_images, random_state=random_state, mean=True)
+                images = estimator.sample(n_images, random_state=random_state,
+                                          mean=True)
         else:
             k = estimator.n_components
             i, j = check_components(components, k)

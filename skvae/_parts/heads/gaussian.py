@@ -2,7 +2,6 @@
 
 
 import numpy as np
-
 from scipy.special import ndtri
 
 from ..._nn.gaussian import LOG_2PI, gaussian_log_prob, gaussian_log_prob_grads

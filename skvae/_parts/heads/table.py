@@ -156,7 +156,8 @@ class TableHead(Part):
     def forward(self, X, a, mask=None):
         log_p, caches = 0, []
         for _, head, columns, out, _ in self.heads:
-            lp, cache = head.forward(X[:, columns], a[:, out], self._mask(mask, columns))
+            lp, cache = head.forward(X[:, columns], a[:, out],
+                                     self._mask(mask, columns))
             log_p = log_p + lp
             caches.append(cache)
         return log_p, caches

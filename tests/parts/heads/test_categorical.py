@@ -111,4 +111,5 @@ def test_float32_stays_float32():
     head = CategoricalHead(N_CATEGORIES)
     X, a = data(rng, dtype=np.float32)
     log_p, d_a = head.forward(X, a)
-    assert log_p.dtype == d_a.dtype == head.draw(a, rng.random((9, 3))).dtype == np.float32
+    drawn = head.draw(a, rng.random((9, 3)))
+    assert log_p.dtype == d_a.dtype == drawn.dtype == np.float32

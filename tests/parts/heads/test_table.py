@@ -3,7 +3,7 @@ import pytest
 from gradcheck import numerical_gradient, relative_error
 
 from skvae._nn.layout import bind_new
-from skvae._parts.heads import BernoulliHead, CategoricalHead, GaussianHead, TableHead
+from skvae._parts.heads import BernoulliHead, CategoricalHead, TableHead
 
 KINDS = ("categorical", "gaussian", "bernoulli", "gaussian", "categorical")
 N_CATEGORIES = (3, 2)
