@@ -345,7 +345,10 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
     def _fit_ensemble(self, X, sample_weight):
         """Fit ``n_estimators_`` trimmed members to subsamples of the
         standardized X, and the statistics that standardize their scores."""
-        center, scale = feature_standardizer(X, sample_weight)
+        table = getattr(self, "_table", None)
+        numeric = None if table is None else np.array(
+            [kind == "gaussian" for kind in table.likelihoods])
+        center, scale = feature_standardizer(X, sample_weight, numeric)
         template = default_member() if self.estimator is None else self.estimator
 
         def score(member, rows):
@@ -355,12 +358,14 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         members, samples, centers, scales = fit_members(
             template, (X - center) / scale, sample_weight,
             check_random_state(self.random_state), self.n_estimators_,
-            self.max_samples, self.trim_fraction, self.n_trim_rounds, score)
+            self.max_samples, self.trim_fraction, self.n_trim_rounds, score,
+            table=None if table is None else table.for_model_matrix())
         self.estimators_ = members
         self.estimators_samples_ = samples
         self.member_centers_ = np.array(centers)
         self.member_scales_ = np.array(scales)
         self.feature_center_, self.feature_scale_ = center, scale
+        self.feature_likelihoods_ = members[0].feature_likelihoods_
         self.n_iter_ = max(member.n_iter_ for member in members)
 
     def _scores(self, X):

@@ -177,6 +177,11 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
         self.verbose = verbose
         self.warm_start = warm_start
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing entry adds no term
+        return tags
+
     # -- validation ----------------------------------------------------------
 
     def _architecture(self):

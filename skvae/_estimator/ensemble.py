@@ -8,7 +8,8 @@ scores, each standardized by its median and robust spread on its own rows
 (:func:`combined_scores`). The members are any fitted skvae VAEs; this module
 takes them (and the scoring rule) as arguments.
 
-Imports: NumPy, scikit-learn, and the estimator layer's thresholds.
+Imports: NumPy, scikit-learn, the estimator layer's thresholds and the heads'
+statistics.
 """
 
 import warnings
@@ -18,6 +19,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
+from .._parts.heads.scaling import feature_mean_var
 from .thresholds import median_and_spread, weighted_quantile
 
 
@@ -40,13 +42,22 @@ def model_scores(model, X, score_type, log_likelihood_samples):
     return -model._reconstruction_error(X)
 
 
-def feature_standardizer(X, sample_weight=None):
+def feature_standardizer(X, sample_weight=None, numeric=None):
     """Per-feature (weighted) mean and standard deviation of X; a constant
     feature keeps the scale 1, as :class:`~sklearn.preprocessing.StandardScaler`
-    does."""
-    center = np.average(X, axis=0, weights=sample_weight)
-    scale = np.sqrt(np.average((X - center) ** 2, axis=0, weights=sample_weight))
+    does. Missing entries (NaN) are left out. Only the ``numeric`` features
+    (a boolean mask; all by default) are standardized: a table's category
+    codes and 0/1 columns keep shift 0 and scale 1."""
+    if np.isnan(X).any():
+        center, var = feature_mean_var(X, sample_weight, X.dtype)
+        scale = np.sqrt(var)
+    else:
+        center = np.average(X, axis=0, weights=sample_weight)
+        scale = np.sqrt(np.average((X - center) ** 2, axis=0, weights=sample_weight))
     scale[~(scale > 0)] = 1.0
+    if numeric is not None:
+        center = np.where(numeric, center, 0.0)
+        scale = np.where(numeric, scale, 1.0)
     return center.astype(X.dtype), scale.astype(X.dtype)
 
 
@@ -82,11 +93,13 @@ def member_rows(rng, sample_weight, n_samples, max_samples):
 
 
 def fit_members(template, Z, sample_weight, rng, n_estimators, max_samples,
-                trim_fraction, n_trim_rounds, score):
+                trim_fraction, n_trim_rounds, score, table=None):
     """Fit ``n_estimators`` trimmed clones of ``template`` to subsamples of Z.
 
-    Returns the members, their rows, and the median and robust spread of each
-    member's ``score(member, rows)`` on its own rows (a spread of 0 becomes 1).
+    ``table`` (a :class:`~.tables.TableCodec` of Z, or None) gives every
+    member Z's column layout, whatever its subsample holds. Returns the
+    members, their rows, and the median and robust spread of each member's
+    ``score(member, rows)`` on its own rows (a spread of 0 becomes 1).
     """
     members, samples, centers, scales = [], [], [], []
     for _ in range(n_estimators):
@@ -94,6 +107,8 @@ def fit_members(template, Z, sample_weight, rng, n_estimators, max_samples,
         rows = member_rows(rng, sample_weight, Z.shape[0], max_samples)
         weight = None if sample_weight is None else sample_weight[rows]
         member = clone(template).set_params(random_state=seed, warm_start=False)
+        if table is not None:
+            member._member_table = table
         trimmed_fit(member, Z[rows], weight, trim_fraction, n_trim_rounds, score)
         member_center, member_scale = median_and_spread(score(member, Z[rows]),
                                                         weight)

@@ -206,6 +206,16 @@ class TableCodec:
                 "n_categories": [len(c.categories) for c in self.columns
                                  if c.likelihood == "categorical"]}
 
+    def for_model_matrix(self):
+        """The codec of this table's model matrix itself: the same columns and
+        likelihoods, categories as their codes (the detector's members are
+        fitted on the detector's model matrix)."""
+        columns = [Column(c.name, c.likelihood,
+                          None if c.categories is None
+                          else [float(code) for code in range(len(c.categories))],
+                          None, "numeric") for c in self.columns]
+        return TableCodec(columns, None)
+
     def is_numeric(self):
         """Whether the model matrix holds the input's values as they are."""
         return all(c.likelihood != "categorical" for c in self.columns)
@@ -241,6 +251,8 @@ class TableCodec:
             return _array_floats(_object_values(series, library) if library
                                  else series, column)
         values = (_object_values(series, library) if library else series)
+        if library is None and _all_numbers(column.categories):
+            return _codes_of_numbers(_array_floats(values, column), column.categories)
         if library == "pandas" and column.categories != [None]:
             import pandas as pd
 
@@ -316,6 +328,19 @@ def _rounded(values, dtype):
             info = np.iinfo(np.int64)
         return np.clip(np.round(values), info.min, info.max).astype(np.int64)
     return values
+
+
+def _all_numbers(categories):
+    return all(isinstance(c, (int, float, np.number)) and not isinstance(c, bool)
+               for c in categories)
+
+
+def _codes_of_numbers(values, categories):
+    """Codes of numeric values among sorted numeric categories; NaN for a
+    value that is missing or not a category."""
+    categories = np.asarray(categories, dtype=float)
+    position = np.clip(np.searchsorted(categories, values), 0, len(categories) - 1)
+    return np.where(categories[position] == values, position, np.nan)
 
 
 def _array_floats(values, column):

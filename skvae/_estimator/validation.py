@@ -133,6 +133,9 @@ class ValidationMixin:
     def _fit_table(self, X):
         """The codec of a DataFrame, or of an array whose ``likelihood`` names
         columns; None for the array path (every column one likelihood)."""
+        member_table = getattr(self, "_member_table", None)
+        if member_table is not None:  # a detector's member: its model matrix
+            return member_table
         if frame_library(X) is None and not isinstance(self.likelihood, dict):
             return None
         return TableCodec.fit(X, self.likelihood)

@@ -64,7 +64,7 @@ from .._nn.mlp import bounded
 from .._parts.classifiers import SoftmaxClassifier
 from .._parts.decoders import DECODERS
 from .._parts.encoders import GaussianEncoder
-from .._parts.heads import HEADS
+from .._parts.heads import make_head
 from .._parts.priors import PRIORS
 from .semisupervised import class_posterior, split_batch
 from .vae import VAENetwork
@@ -73,7 +73,8 @@ from .vae import VAENetwork
 def build_auxiliary_network(n_features, n_components, hidden_layer_sizes, activation,
                             likelihood, dtype, *, n_auxiliary_components,
                             n_conditions, class_log_prior, label_weight=0.0,
-                            prior="normal", decoder="mlp", settings=None):
+                            prior="normal", decoder="mlp", settings=None,
+                            missing_indicator=False):
     """An :class:`AuxiliarySemiSupervisedNetwork` from an estimator's settings.
 
     Every network of the inference model (q(a|x), q(y|a, x), q(z|a, y, x))
@@ -83,7 +84,10 @@ def build_auxiliary_network(n_features, n_components, hidden_layer_sizes, activa
     """
     settings = settings or {}
     hidden = tuple(hidden_layer_sizes)
-    d, k, ka, n_classes = n_features, n_components, n_auxiliary_components, n_conditions
+    head = make_head(likelihood, n_features)
+    # d: what the inference networks read of x (its encoder input).
+    d = head.n_inputs + missing_indicator * head.n_columns
+    k, ka, n_classes = n_components, n_auxiliary_components, n_conditions
     return AuxiliarySemiSupervisedNetwork(
         auxiliary_encoder=GaussianEncoder(d, ka, hidden, activation,
                                           prefix="auxiliary_encoder"),
@@ -92,10 +96,11 @@ def build_auxiliary_network(n_features, n_components, hidden_layer_sizes, activa
         auxiliary_prior=GaussianEncoder(k + n_classes, ka, hidden, activation,
                                         prefix="auxiliary_prior"),
         decoder=DECODERS[decoder].from_settings(
-            d, ka + k + n_classes, tuple(reversed(hidden)), activation,
-            HEADS[likelihood](d), settings),
+            head.n_columns, ka + k + n_classes, tuple(reversed(hidden)), activation,
+            head, settings),
         prior=PRIORS[prior].from_settings(k, activation, settings),
-        dtype=dtype, class_log_prior=class_log_prior, label_weight=label_weight)
+        dtype=dtype, class_log_prior=class_log_prior, label_weight=label_weight,
+        missing_indicator=missing_indicator)
 
 
 class AuxiliarySemiSupervisedNetwork(VAENetwork):
@@ -121,15 +126,19 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         log pi, the class prior p(y).
     label_weight : float, default=0.0
         Weight w of -log q(y|a, x) of each labeled row in the training loss.
+    missing_indicator : bool, default=False
+        Whether the inference networks see which entries of x are observed.
     """
 
     def __init__(self, auxiliary_encoder, classifier, encoder, auxiliary_prior,
-                 decoder, prior, dtype, class_log_prior, label_weight=0.0):
+                 decoder, prior, dtype, class_log_prior, label_weight=0.0,
+                 missing_indicator=False):
         self.auxiliary_encoder = auxiliary_encoder
         self.classifier = classifier
         self.auxiliary_prior = auxiliary_prior
         super().__init__(encoder, decoder, prior, dtype,
-                         n_conditions=classifier.n_classes)
+                         n_conditions=classifier.n_classes,
+                         missing_indicator=missing_indicator)
         self.n_auxiliary = auxiliary_encoder.n_components
         self.noise_dims = (self.n_auxiliary
                            + self.n_conditions * (self.n_components + prior.noise_dims))
@@ -172,20 +181,25 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
     def _class_terms(self, X, eps):
         """The terms of every draw and class, for scoring (no gradients).
 
-        X is scaled, of shape (n, d); ``eps`` of shape (K, n or 1,
-        ``noise_dims``). Returns log q(a|x) (K, n), log q(y|a, x) (K, n, C),
-        and of shape (K, n, C): log p(x|a, z, c), log p(a|z, c), the KL term
-        of z and log p(z) - log q(z|a, c, x) of one draw.
+        X is in its original units, of shape (n, n_features); ``eps`` of
+        shape (K, n or 1, ``noise_dims``). Returns log q(a|x) (K, n),
+        log q(y|a, x) (K, n, C), and of shape (K, n, C): log p(x|a, z, c),
+        log p(a|z, c), the KL term of z and log p(z) - log q(z|a, c, x) of
+        one draw; and the scaling's log-Jacobian (per row, with gaps).
         """
-        n, d = X.shape
+        X, mask, E = self.inputs(X)
+        n, d = E.shape
         eps_a, eps_z, noise = self._split_draws(eps)
         K = eps.shape[0]
         eps_a = np.broadcast_to(eps_a, (K, n, self.n_auxiliary))
-        mu_a, log_var_a = self.auxiliary_encoder.encode(X)
+        mu_a, log_var_a = self.auxiliary_encoder.encode(E)
         A = reparameterize(mu_a, log_var_a, eps_a)[0].reshape(K * n, -1)
         log_qa = posterior_log_density(eps_a, log_var_a)
-        X_rep = np.broadcast_to(X, (K, n, d)).reshape(K * n, d)
-        log_q = self.classifier.log_proba(np.concatenate([X_rep, A], axis=1))
+        E_rep = np.broadcast_to(E, (K, n, d)).reshape(K * n, d)
+        X_rep = np.broadcast_to(X, (K, *X.shape)).reshape(K * n, -1)
+        mask_rep = None if mask is None else np.broadcast_to(
+            mask, (K, *mask.shape)).reshape(K * n, -1)
+        log_q = self.classifier.log_proba(np.concatenate([E_rep, A], axis=1))
         classes = np.eye(self.n_conditions, dtype=self.dtype)
         log_px, log_pa, kl, log_ratio = [], [], [], []
         for c, onehot in enumerate(classes):
@@ -194,41 +208,43 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
                                     ).reshape(K * n, self.n_components)
             noise_c = np.broadcast_to(noise[..., c, :], (K, n, noise.shape[-1])
                                       ).reshape(K * n, noise.shape[-1])
-            mu, log_var = self.encoder.encode(np.concatenate([X_rep, A, Y], axis=1))
+            mu, log_var = self.encoder.encode(np.concatenate([E_rep, A, Y], axis=1))
             Z, _ = reparameterize(mu, log_var, eps_c)
             mu_pa, log_var_pa = self.auxiliary_prior.encode(self._decoder_input(Z, Y))
             log_pa.append(gaussian_log_density(A, mu_pa, log_var_pa))
-            log_px.append(self.decoder.log_prob(X_rep, self._generative_input(A, Z, Y)))
+            log_px.append(self.decoder.log_prob(X_rep, self._generative_input(A, Z, Y),
+                                                mask_rep))
             kl_terms, _ = self.prior.kl_terms(mu, log_var, eps_c, Z, noise_c)
             kl.append(kl_terms.sum(axis=1))
             log_ratio.append(self.prior.log_density(Z, noise_c)
                              - posterior_log_density(eps_c, log_var))
         log_px, log_pa, kl, log_ratio = (np.stack(terms, axis=-1).reshape(K, n, -1)
                                          for terms in (log_px, log_pa, kl, log_ratio))
-        return log_qa, log_q.reshape(K, n, -1), log_px, log_pa, kl, log_ratio
+        return (log_qa, log_q.reshape(K, n, -1), log_px, log_pa, kl, log_ratio,
+                self.log_det(mask))
 
     # -- forward computations ------------------------------------------------
 
     def encode(self, X):
         """Mean and log-variance of q(z|a, y, x) at a = the mean of q(a|x) and
         y its most probable class under q(y|a, x), each of shape (n, k)."""
-        X = self.scaler.transform(X)
-        mu_a, _ = self.auxiliary_encoder.encode(X)
-        log_q = self.classifier.log_proba(np.concatenate([X, mu_a], axis=1))
+        E = self.inputs(X)[2]
+        mu_a, _ = self.auxiliary_encoder.encode(E)
+        log_q = self.classifier.log_proba(np.concatenate([E, mu_a], axis=1))
         Y = np.eye(self.n_conditions, dtype=self.dtype)[log_q.argmax(axis=1)]
-        return self.encoder.encode(np.concatenate([X, mu_a, Y], axis=1))
+        return self.encoder.encode(np.concatenate([E, mu_a, Y], axis=1))
 
     def log_proba(self, X, eps):
         """log q(y|x) = log E_q(a|x) q(y|a, x) over the draws ``eps`` of shape
         (K, n_samples or 1, ``noise_dims``), of shape (n_samples, n_classes)."""
-        X = self.scaler.transform(X)
-        n, d = X.shape
+        E = self.inputs(X)[2]
+        n, d = E.shape
         K = eps.shape[0]
         eps_a = np.broadcast_to(self._split_draws(eps)[0], (K, n, self.n_auxiliary))
-        mu_a, log_var_a = self.auxiliary_encoder.encode(X)
+        mu_a, log_var_a = self.auxiliary_encoder.encode(E)
         A = reparameterize(mu_a, log_var_a, eps_a)[0].reshape(K * n, -1)
-        X_rep = np.broadcast_to(X, (K, n, d)).reshape(K * n, d)
-        log_q = self.classifier.log_proba(np.concatenate([X_rep, A], axis=1))
+        E_rep = np.broadcast_to(E, (K, n, d)).reshape(K * n, d)
+        log_q = self.classifier.log_proba(np.concatenate([E_rep, A], axis=1))
         return (logsumexp(log_q.reshape(K, n, -1), axis=0)
                 - math.log(K)).astype(self.dtype, copy=False)
 
@@ -238,8 +254,7 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         p(y|x) is proportional to pi_y p(x|y), log p(x|y) the
         importance-weighted estimate over the draws ``eps`` of (a, z) from q.
         """
-        log_qa, _, log_px, log_pa, _, log_ratio = self._class_terms(
-            self.scaler.transform(X), eps)
+        log_qa, _, log_px, log_pa, _, log_ratio, _ = self._class_terms(X, eps)
         log_w = log_px + log_pa + log_ratio - log_qa[..., None]
         log_pxy = logsumexp(log_w, axis=0) - math.log(eps.shape[0])
         return class_posterior(log_pxy, self.class_log_prior, self.dtype)
@@ -252,8 +267,7 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         For a draw of a the unlabeled bound is log sum_c pi_c exp(E(x, c)),
         the class sum at its tightest, minus log q(a|x).
         """
-        log_qa, _, log_px, log_pa, kl, _ = self._class_terms(
-            self.scaler.transform(X), eps)
+        log_qa, _, log_px, log_pa, kl, _, log_det = self._class_terms(X, eps)
         per_class = log_px + log_pa - beta * kl  # (K, n, C)
         bound = logsumexp(per_class + self.class_log_prior, axis=-1)
         if C is not None:
@@ -261,7 +275,7 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
             labeled = per_class[:, np.arange(X.shape[0]), C.argmax(axis=1)]
             bound = np.where(C.any(axis=1), labeled, bound)
         return ((bound - log_qa).mean(axis=0)
-                + self.scaler.log_det).astype(self.dtype, copy=False)
+                + log_det).astype(self.dtype, copy=False)
 
     def sample_prior(self, eps):
         """Codes z drawn from the prior, given standard normal noise of shape
@@ -269,13 +283,23 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         _, eps_z, noise = self._split_draws(eps)
         return self.prior.sample(eps_z[:, 0], noise[:, 0])
 
+    def _decoding_input(self, Z, C):
+        """The decoder's input for codes Z of class C, a at the mean of p(a|z, y)."""
+        Y = np.broadcast_to(C, (Z.shape[0], self.n_conditions)).astype(Z.dtype)
+        mu_a, _ = self.auxiliary_prior.encode(self._decoder_input(Z, Y))
+        return self._generative_input(mu_a, Z, Y)
+
     def decoded_mean(self, Z, C=None):
         """What the decoder makes of codes Z of class C, with a at the mean
         of p(a|z, y)."""
-        Y = np.broadcast_to(C, (Z.shape[0], self.n_conditions)).astype(Z.dtype)
-        mu_a, _ = self.auxiliary_prior.encode(self._decoder_input(Z, Y))
         return self.scaler.inverse_transform(
-            self.decoder.mean(self._generative_input(mu_a, Z, Y)))
+            self.decoder.mean(self._decoding_input(Z, C)))
+
+    def decoded_draw(self, Z, uniform, C=None):
+        """x ~ p(x | a, z, y) for codes Z of class C, a at the mean of
+        p(a|z, y), given uniform(0, 1) noise."""
+        return self.scaler.inverse_transform(
+            self.decoder.draw(self._decoding_input(Z, C), uniform))
 
     def _not_defined(self, what):
         raise NotImplementedError(
@@ -313,19 +337,19 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
                 "class's KL term by q(y|a, x), which free bits would not "
                 f"differentiate through: use free_bits=0 (got {objective.free_bits}).")
         eps_a, eps_z, noise = self._split_draws(eps[0])
-        n, d = X.shape
+        X, mask, E = self.inputs(X)
+        n, d = E.shape
         k, ka, n_classes, dtype = (self.n_components, self.n_auxiliary,
                                    self.n_conditions, self.dtype)
         _, share, n_effective, lab, unl, y_lab = split_batch(
             C, sample_weight, dtype)
         n_lab, n_unl = lab.size, unl.size
-        X = self.scaler.transform(X)
 
-        # q(a|x) and q(y|a, x)
-        enc_a, mu_a, log_var_a, std_a, A = self._draw_auxiliary(X, eps_a)
+        # q(a|x) and q(y|a, x), reading the encoder input E of x
+        enc_a, mu_a, log_var_a, std_a, A = self._draw_auxiliary(E, eps_a)
         log_qa = posterior_log_density(eps_a, log_var_a)
         log_q, classifier_outputs = self.classifier.forward(
-            np.concatenate([X, A], axis=1))
+            np.concatenate([E, A], axis=1))
         q_unl = np.exp(log_q[unl])
 
         # (row, class) pairs: each labeled row with its class, then each
@@ -335,18 +359,19 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         pair_class = np.concatenate([y_lab, np.repeat(np.arange(n_classes), n_unl)])
         Y = np.eye(n_classes, dtype=dtype)[pair_class]
         r = np.concatenate([share[lab], (q_unl * share[unl, None]).T.ravel()])
-        X_p, A_p = X[rows], A[rows]
+        X_p, E_p, A_p = X[rows], E[rows], A[rows]
+        mask_p = None if mask is None else mask[rows]
         eps_p, noise_p = eps_z[rows, pair_class], noise[rows, pair_class]
 
         # q(z|a, y, x), p(a|z, y), p(x|a, z, y) and the KL term of z
         enc_z, mu_z, log_var_z = self.encoder.forward(
-            np.concatenate([X_p, A_p, Y], axis=1))
+            np.concatenate([E_p, A_p, Y], axis=1))
         Z, std_z = reparameterize(mu_z, log_var_z, eps_p)
         pa_outputs, mu_pa, log_var_pa = self.auxiliary_prior.forward(
             self._decoder_input(Z, Y))
         log_pa = gaussian_log_density(A_p, mu_pa, log_var_pa)
         log_px, decoder_cache = self.decoder.forward(
-            X_p, self._generative_input(A_p, Z, Y))
+            X_p, self._generative_input(A_p, Z, Y), mask_p)
         kl_terms, kl_cache = self.prior.kl_terms(mu_z, log_var_z, eps_p, Z, noise_p)
         beta = objective.beta
         E = log_px + log_pa - beta * kl_terms.sum(axis=1)
@@ -396,5 +421,5 @@ class AuxiliarySemiSupervisedNetwork(VAENetwork):
         d_heads_a[:, ka:] -= 0.5 * share[:, None]
         self.auxiliary_encoder.backward(enc_a, d_heads_a)
 
-        return (-float(total) - self.scaler.log_det
+        return (-float(total) - self._mean_log_det(mask, share)
                 + self._l2_penalty_and_grad(alpha, n_effective))

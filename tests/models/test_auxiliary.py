@@ -78,8 +78,7 @@ def test_gradient_for_each_activation_and_depth(activation, hidden):
 def test_loss_is_its_definition_row_by_row():
     """The loss from the terms the scoring path computes, with the same draws."""
     net, X, C, eps = make_network()
-    log_qa, log_q, log_px, log_pa, kl, _ = net._class_terms(
-        net.scaler.transform(X), eps)
+    log_qa, log_q, log_px, log_pa, kl, _, _ = net._class_terms(X, eps)
     beta = 0.7
     E = (log_px + log_pa - beta * kl)[0] + net.scaler.log_det  # (n, C)
     log_qa, log_q = log_qa[0], log_q[0]
@@ -112,8 +111,7 @@ def test_integer_weights_are_repeated_rows():
 def test_scores_are_the_bounds_and_the_posterior_their_normalized_joint():
     net, X, C, _ = make_network()
     eps = np.random.default_rng(3).standard_normal((5, 1, net.noise_dims))
-    log_qa, log_q, log_px, log_pa, kl, log_ratio = net._class_terms(
-        net.scaler.transform(X), eps)
+    log_qa, log_q, log_px, log_pa, kl, log_ratio, _ = net._class_terms(X, eps)
     E = log_px + log_pa - kl - log_qa[..., None] + net.scaler.log_det  # (K, n, C)
     labeled, y = C.any(axis=1), C.argmax(axis=1)
     rows = np.arange(len(X))

@@ -95,3 +95,30 @@ def test_mask_bits_reach_the_encoder_only_when_fitted_with_gaps():
     assert indicated.encoder.sizes[0] == plain.encoder.sizes[0] + X.shape[1]
     _, _, encoder_input = indicated.inputs(with_gaps(X, rng))
     np.testing.assert_array_equal(encoder_input[0, -X.shape[1]:], 0)
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_auxiliary_gradient_on_a_table_with_gaps_matches_finite_differences(missing):
+    from skvae._models.auxiliary import build_auxiliary_network
+
+    rng = np.random.default_rng(5)
+    X = table(rng, n=8)
+    X = with_gaps(X, rng) if missing else X
+    net = build_auxiliary_network(
+        5, 2, (4,), "tanh", TABLE, "float64", n_auxiliary_components=2,
+        n_conditions=2, class_log_prior=np.log([0.4, 0.6]), label_weight=1.0,
+        missing_indicator=missing)
+    net.initialize(X, rng)
+    net.params += rng.normal(size=net.params.size) * 0.1
+    C = np.zeros((8, 2))
+    C[::3, 0] = 1
+    C[1::3, 1] = 1
+    eps = rng.standard_normal((1, 8, net.noise_dims))
+
+    def loss():
+        return net.loss_and_grad(X, eps, ELBO(), 0.01, C)
+
+    loss()
+    analytic = net.grad.copy()
+    assert relative_error(analytic, numerical_gradient(loss, net.params)) < 1e-6
+    assert np.all(np.isfinite(net.elbo(X, rng.standard_normal((3, 1, net.noise_dims)))))
