@@ -179,7 +179,8 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # a missing entry adds no term
+        # A missing entry adds no term; the autoregressive decoder reads them all.
+        tags.input_tags.allow_nan = self.decoder != "autoregressive"
         return tags
 
     # -- validation ----------------------------------------------------------

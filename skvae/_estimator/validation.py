@@ -127,8 +127,11 @@ class ValidationMixin:
         return out
 
     def _finite_check(self):
-        """NaN marks a missing value for an estimator that models them."""
-        return "allow-nan" if self._models_tables else True
+        """NaN marks a missing value for an estimator that models them (not
+        with the autoregressive decoder, which reads every entry)."""
+        if self._models_tables and getattr(self, "decoder", "mlp") != "autoregressive":
+            return "allow-nan"
+        return True
 
     def _fit_table(self, X):
         """The codec of a DataFrame, or of an array whose ``likelihood`` names
@@ -147,8 +150,8 @@ class ValidationMixin:
         _check_feature_names(self, X, reset=reset)
         float32 = all(str(c.dtype) == "float32" for c in table.columns)
         M = table.encode(X, np.float32 if float32 else np.float64)
-        params = {"dtype": [np.float64, np.float32], "ensure_all_finite": "allow-nan",
-                  "estimator": self}
+        params = {"dtype": [np.float64, np.float32],
+                  "ensure_all_finite": self._finite_check(), "estimator": self}
         if isinstance(y, str):
             out = M = check_array(M, **params)
         else:
