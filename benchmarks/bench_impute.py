@@ -357,7 +357,7 @@ def run(tables, rates, seeds, chosen):
                     except Exception as error:  # reported in the table, not hidden
                         row["error"] = f"{type(error).__name__}: {error}"
                     rows.append(row)
-                    print(f"{name:<14}{rate:>4.0%}{seed:>3}  {imputer:<36}"
+                    print(f"{name:<14}{rate:>4.0%}{seed:>3}  {imputer:<38}"
                           + (_line(row) if "error" not in row else row["error"]),
                           flush=True)
     return rows, described
