@@ -58,12 +58,18 @@ uniform weights); ``IterativeImputer(random_state=seed)`` (BayesianRidge,
 ``IterativeImputer(ExtraTreesRegressor(n_estimators=100,
 random_state=seed), max_iter=10, random_state=seed)`` (missForest's 100 trees
 and 10 rounds; it rarely meets ``tol`` early, and each fit's ``n_iter_`` is
-kept).
+kept). On this encoding ``IterativeImputer`` leaves a one-hot block where its
+initial mean put it: on observed rows the block's columns predict each other
+exactly (they sum to one), and on a masked row they all hold that mean. Its
+categories are therefore SimpleImputer's (issue 30's table shows the same
+equal errors), except where the regression shrinks that exact fit (Cars93:
+93 rows for 70 encoded columns).
 
 Output: the mean over tables of each metric at 20% and 50% with the total
 seconds, the per-table figures, and ``benchmarks/results/bench_impute.json``
-with every fit's figures (per-column errors, masked counts, NaN left in the
-output, ``n_iter_``).
+with every fit's figures (per-column errors, scored entries, rows left with
+no entry, ``n_iter_``); an imputer that fails or leaves a NaN gets a row with
+the error instead.
 
 Run: python benchmarks/bench_impute.py [--tables Wage Cars93] [--rates 0.2]
      [--seeds 0] [--imputers KNNImputer "SimpleImputer (mean / most frequent)"]
