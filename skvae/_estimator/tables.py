@@ -29,16 +29,16 @@ def _pandas_kind(series):
     """"numeric", "bool", "categorical" (category, object, string) or the dtype
     for anything else."""
     dtype = series.dtype
-    kind = getattr(dtype, "kind", "O")
+    kind = getattr(dtype, "kind", "O") or "O"
     name = str(dtype)
     if name == "category":
         return "categorical"
     if kind == "b" or name == "boolean":
         return "bool"
-    if kind in "iuf" or name in ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16",
+    if kind in ("i", "u", "f") or name in ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16",
                                  "UInt32", "UInt64", "Float32", "Float64"):
         return "numeric"
-    if kind in "OSU" or name.startswith("string"):
+    if kind in ("O", "S", "U") or name.startswith("string"):
         return "categorical"
     return name
 
@@ -90,6 +90,8 @@ def _can_model(source_kind, likelihood):
 
 
 def _float_values(series, library):
+    if library is None:
+        return np.asarray(series, dtype=float)
     if library == "polars":
         return series.cast(float).fill_null(float("nan")).to_numpy().astype(float)
     return series.to_numpy(dtype=float, na_value=np.nan)
@@ -217,8 +219,10 @@ class TableCodec:
         return TableCodec(columns, None)
 
     def is_numeric(self):
-        """Whether the model matrix holds the input's values as they are."""
-        return all(c.likelihood != "categorical" for c in self.columns)
+        """Whether every column is numeric and modelled as numbers: the model
+        matrix is then the input's values as they are."""
+        return all(c.likelihood != "categorical" and c.source_kind == "numeric"
+                   for c in self.columns)
 
     # -- to and from the model matrix ------------------------------------
 
@@ -256,7 +260,7 @@ class TableCodec:
         if library == "pandas" and column.categories != [None]:
             import pandas as pd
 
-            codes = pd.Categorical(values, categories=column.categories).codes
+            codes = pd.Index(column.categories).get_indexer(values)
             return np.where(codes >= 0, codes, np.nan)
         index = {value: code for code, value in enumerate(column.categories)}
         codes = np.full(len(values), np.nan)
@@ -308,20 +312,21 @@ class TableCodec:
 
         dtype = column.dtype
         if str(dtype) == "category":
-            return pd.Categorical(values, dtype=dtype)
+            return pd.Series(pd.Categorical(values, dtype=dtype))
         if values.dtype == object:
-            return pd.array(values, dtype=dtype) if column.source_kind != "bool" or str(
-                dtype) == "boolean" else values.astype(bool)
-        return pd.array(_rounded(values, dtype), dtype=dtype)
+            if column.source_kind == "bool" and str(dtype) != "boolean":
+                return pd.Series(values.astype(bool))
+            return pd.Series(values, dtype=dtype)
+        return pd.Series(_rounded(values, dtype), dtype=dtype)
 
 
 def _rounded(values, dtype):
     """Values for an integer or boolean column: rounded, within its range."""
-    kind = getattr(dtype, "kind", None)
+    kind = getattr(dtype, "kind", "") or ""
     name = str(dtype)
     if kind == "b" or name == "boolean" or name == "Boolean":
         return values >= 0.5
-    if kind in "iu" or name.startswith(("Int", "UInt")):
+    if kind in ("i", "u") or name.startswith(("Int", "UInt")):
         try:
             info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
         except (TypeError, ValueError):

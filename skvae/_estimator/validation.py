@@ -111,8 +111,11 @@ class ValidationMixin:
         if self._models_tables:
             if reset:
                 self._table = self._fit_table(X)
-            if getattr(self, "_table", None) is not None:
+            table = getattr(self, "_table", None)
+            if table is not None and not table.is_numeric():
                 return self._validate_table(X, y, reset)
+            # A numeric DataFrame is validated as scikit-learn validates it:
+            # the arrays it gave before tables existed, bit for bit.
         try:
             out = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32],
                                 ensure_all_finite=self._finite_check())
