@@ -35,8 +35,7 @@ def _pandas_kind(series):
         return "categorical"
     if kind == "b" or name == "boolean":
         return "bool"
-    if kind in ("i", "u", "f") or name in ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16",
-                                 "UInt32", "UInt64", "Float32", "Float64"):
+    if kind in ("i", "u", "f") or name.startswith(("Int", "UInt", "Float")):
         return "numeric"
     if kind in ("O", "S", "U") or name.startswith("string"):
         return "categorical"
