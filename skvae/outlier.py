@@ -160,6 +160,11 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         Names of features seen during :term:`fit`. Defined only when `X`
         has feature names that are all strings.
 
+    feature_likelihoods_ : ndarray of shape (`n_features_in_`,)
+        The likelihood of each input column, "gaussian", "bernoulli" or
+        "categorical", as ``likelihood`` chose it at fit (see the user
+        guide's "Tables as they come").
+
     See Also
     --------
     VAETransformer : The same model as a transformer.

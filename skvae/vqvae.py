@@ -399,8 +399,7 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
             n_columns=net.n_features)
 
     def sample(self, n_samples=1, random_state=None, *, mean=False):
-        """Generate data: draw x ~ p(x | z_q) for codes drawn from the
-        training code frequencies.
+        """Generate data: x ~ p(x | z_q), codes drawn from their training frequencies.
 
         Each group's code is drawn independently from
         ``code_probabilities_``.
