@@ -1,5 +1,6 @@
 """VAETransformer: a variational autoencoder as a scikit-learn transformer."""
 
+import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
@@ -85,7 +86,8 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
         Read-only bias vectors of the decoder.
 
     decoder_variance_ : ndarray of shape (n_features,)
-        Per-feature variance of the Gaussian likelihood (Gaussian only).
+        Per-feature variance of the Gaussian likelihood, in the data's units
+        (Gaussian columns only; NaN for a table's other columns).
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -390,10 +392,16 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     @property
     def decoder_variance_(self):
         check_is_fitted(self)
-        head = self._network.decoder.head
+        net = self._network
+        head = net.decoder.head
         if not hasattr(head, "var"):
             raise AttributeError(
                 "decoder_variance_ exists for likelihood='gaussian' only."
             )
-        return read_only([head.var * self._network.scaler.scale**2])[0]
+        if isinstance(net.scaler.scale, float):
+            return read_only([head.var * net.scaler.scale**2])[0]
+        gaussian = head.gaussian_columns()  # a table: its Gaussian columns
+        variance = np.full(net.n_features, np.nan, dtype=head.var.dtype)
+        variance[gaussian] = head.var * net.scaler.scale[gaussian] ** 2
+        return read_only([variance])[0]
 

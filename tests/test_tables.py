@@ -184,3 +184,13 @@ def test_float32_frame_computes_in_float32():
 def test_text_columns_with_likelihood_gaussian_are_refused_clearly():
     with pytest.raises(ValueError, match="needs numeric columns.*'owner'.*auto"):
         VAETransformer(likelihood="gaussian").fit(mixed())
+
+
+def test_decoder_variance_of_a_table_is_in_each_columns_units():
+    data = mixed()
+    vae = quiet(VAETransformer(**SMALL), data)
+    variance = vae.decoder_variance_
+    assert variance.shape == (6,)
+    assert np.isnan(variance[2:5]).all() and np.all(variance[[0, 1, 5]] > 0)
+    # No more than the column's variance: the model explains part of it.
+    assert variance[1] < 2 * data["age"].var()
