@@ -97,8 +97,10 @@ def pair_trend(real, synthetic, a, b):
         def keys(frame, c):
             return list(frame[c]) if c in categorical else binned(frame[c])
 
-        return 1 - total_variation(list(zip(keys(real, a), keys(real, b))),
-                                   list(zip(keys(synthetic, a), keys(synthetic, b))))
+        def joint(frame):
+            return list(zip(keys(frame, a), keys(frame, b), strict=True))
+
+        return 1 - total_variation(joint(real), joint(synthetic))
     r, s = (np.corrcoef(frame[a], frame[b])[0, 1] for frame in (real, synthetic))
     return 1 - abs(r - s) / 2
 
