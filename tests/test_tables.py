@@ -194,3 +194,20 @@ def test_decoder_variance_of_a_table_is_in_each_columns_units():
     assert np.isnan(variance[2:5]).all() and np.all(variance[[0, 1, 5]] > 0)
     # No more than the column's variance: the model explains part of it.
     assert variance[1] < 2 * data["age"].var()
+
+
+@pytest.mark.parametrize("make", [VAETransformer, VAEOutlierDetector])
+def test_a_table_model_survives_skops_trusting_only_public_classes(make):
+    sio = pytest.importorskip("skops.io")
+    data = mixed()
+    data["size"] = pd.Categorical(["s", "l"] * 60, categories=["s", "l"],
+                                  ordered=True)
+    model = quiet(make(**SMALL), data)
+    saved = sio.dumps(model)
+    untrusted = sio.get_untrusted_types(data=saved)
+    assert all(name.startswith("skvae.") and "._" not in name for name in untrusted)
+    loaded = sio.loads(saved, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.score_samples(data), model.score_samples(data))
+    if hasattr(model, "sample"):
+        pd.testing.assert_frame_equal(loaded.sample(5, random_state=0),
+                                      model.sample(5, random_state=0))

@@ -28,6 +28,7 @@ from .._models.vae import build_network
 from .._models.vq import VQNetwork
 from .._parts.heads.scaling import DataScaler
 from .._train.solvers import Adam, History
+from .tables import load_table, table_state
 
 HISTORY_FIELDS = ("loss_curve", "validation_scores", "best_loss",
                   "best_validation_score", "no_improvement_count", "n_iter",
@@ -91,6 +92,8 @@ def load_rng(state):
 # estimator holds.
 CONVERTERS = {
     "_history": (history_state, load_history),
+    "_table": (table_state, load_table),
+    "_member_table": (table_state, load_table),
     "_optimizer": (optimizer_state, load_optimizer),
     "_rng": (rng_state, load_rng),
 }

@@ -354,3 +354,43 @@ def _array_floats(values, column):
         raise ValueError(
             f"Column {column.name!r} was numeric at fit and now holds values that "
             "are not numbers.") from None
+
+
+# -- persistence: a codec as plain data ----------------------------------------
+
+
+def table_state(table):
+    """A codec as plain data (names, strings, lists), for pickle and skops;
+    None stays None."""
+    if table is None:
+        return None
+    return {"library": table.library, "columns": [
+        {"name": c.name, "likelihood": c.likelihood, "categories": c.categories,
+         "dtype": None if c.dtype is None else str(c.dtype),
+         "ordered": bool(getattr(c.dtype, "ordered", False)),
+         "source_kind": c.source_kind} for c in table.columns]}
+
+
+def load_table(state):
+    if state is None:
+        return None
+    library = state["library"]
+    columns = [Column(c["name"], c["likelihood"], c["categories"],
+                      _dtype_from_name(library, c), c["source_kind"])
+               for c in state["columns"]]
+    return TableCodec(columns, library)
+
+
+def _dtype_from_name(library, column):
+    name = column["dtype"]
+    if library is None or name is None:
+        return None
+    if library == "polars":
+        import polars as pl
+
+        return getattr(pl, name.split("(")[0])
+    import pandas as pd
+
+    if name == "category":
+        return pd.CategoricalDtype(column["categories"], ordered=column["ordered"])
+    return pd.api.types.pandas_dtype(name)
