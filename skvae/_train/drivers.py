@@ -27,10 +27,6 @@ AUTO_LBFGS_MAX_ROWS = 100
 # waits max(n_iter_no_change, RELATIVE_PATIENCE * best epoch) epochs.
 AUTO_BATCH_SIZE = 100
 RELATIVE_PATIENCE = 0.25
-# Patience is counted in epochs, but an epoch of a small table is a few steps:
-# Adam waits at least this many steps' worth of epochs, so that the plateau
-# of a VAE's first steps (before the encoder is used) does not end the fit.
-MIN_PATIENCE_STEPS = 0
 # The L2 penalty's "auto" strength per input feature: the negative ELBO is a
 # sum over features, so the penalty grows with them to keep its weight.
 AUTO_ALPHA_PER_FEATURE = 1e-3
@@ -308,9 +304,7 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
     converged = run_adam(
         loss_and_grad, network.params, network.grad, optimizer, history, data,
         batch_size=batch_size, max_iter=1 if incremental else settings.max_iter,
-        tol=settings.tol, rng=rng,
-        n_iter_no_change=max(settings.n_iter_no_change,
-                             -(-MIN_PATIENCE_STEPS // -(-n // batch_size))),
+        tol=settings.tol, n_iter_no_change=settings.n_iter_no_change, rng=rng,
         validation_score=validation_score, verbose=settings.verbose,
         relative_patience=RELATIVE_PATIENCE,
         on_iteration=on_iteration,
