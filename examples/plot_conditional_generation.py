@@ -61,9 +61,10 @@ plt.show()
 # Drawing new digits of a chosen class
 # ------------------------------------
 # :meth:`~skvae.ConditionalVAE.sample` draws codes from the prior and decodes
-# them as the classes asked for; with ``y=None`` it draws the classes too,
+# them as the classes asked for (``mean=True``: the decoder means, smoother
+# than draws of p(x | z, y)); with ``y=None`` it draws the classes too,
 # in their training proportions, and returns them beside the images.
-images, labels = cvae.sample(10, y=7, random_state=0)
+images, labels = cvae.sample(10, y=7, random_state=0, mean=True)
 fig, axes = plt.subplots(1, 10, figsize=(8, 1), layout="constrained")
 for ax, image in zip(axes, images, strict=True):
     ax.imshow(image.reshape(8, 8), cmap="gray_r")

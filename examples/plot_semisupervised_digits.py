@@ -65,11 +65,13 @@ print(f"VAEClassifier, 50 labels + unlabeled:      {model.score(X_test, y_test):
 # Augmenting the labeled set with generated rows
 # ----------------------------------------------
 # :meth:`~skvae.VAEClassifier.sample` decodes codes drawn from the prior as
-# the classes asked for, and returns those classes beside the rows: 50 new
+# the classes asked for (``mean=True``: the decoder means, not draws with
+# pixel noise), and returns those classes beside the rows: 50 new
 # rows per class are appended to the 50 real ones. The generator here is
 # the semi-supervised model fitted above, so the generated rows carry what
 # it learned from the unlabeled rows.
-X_new, y_new = model.sample(500, y=np.repeat(model.classes_, 50), random_state=0)
+X_new, y_new = model.sample(500, y=np.repeat(model.classes_, 50), random_state=0,
+                            mean=True)
 augmented = LogisticRegression(max_iter=1000).fit(
     np.vstack([X_labeled, X_new]), np.concatenate([y_labeled, y_new]))
 print(f"logistic regression, 50 real + 500 generated rows: "
@@ -80,7 +82,8 @@ print(f"logistic regression, 50 real + 500 generated rows: "
 # the 50 labeled rows alone knows no more than they do, and the rows it draws
 # from so little data mislead the classifier rather than help it.
 alone = VAEClassifier(batch_size=50, random_state=0).fit(X_labeled, y_labeled)
-X_alone, y_alone = alone.sample(500, y=np.repeat(alone.classes_, 50), random_state=0)
+X_alone, y_alone = alone.sample(500, y=np.repeat(alone.classes_, 50), random_state=0,
+                                mean=True)
 from_labeled_only = LogisticRegression(max_iter=1000).fit(
     np.vstack([X_labeled, X_alone]), np.concatenate([y_labeled, y_alone]))
 print(f"logistic regression, 50 real + 500 rows generated from the 50: "

@@ -127,12 +127,15 @@ def test_score_is_log_likelihood_at_the_code_plus_its_log_prior(fitted, small):
 
 
 def test_sample_draws_codes_from_the_training_frequencies(fitted):
-    samples = fitted.sample(7, random_state=1)
+    samples = fitted.sample(7, random_state=1, mean=True)
     rng = np.random.RandomState(1)
     codes = np.stack([rng.choice(4, size=7, p=p) for p in fitted.code_probabilities_],
                      axis=1)
     np.testing.assert_array_equal(samples, fitted.decode(codes))
-    np.testing.assert_array_equal(samples, fitted.sample(7, random_state=1))
+    np.testing.assert_array_equal(samples, fitted.sample(7, random_state=1, mean=True))
+    drawn = fitted.sample(7, random_state=1)  # x ~ p(x | z_q) around the means
+    np.testing.assert_array_equal(drawn, fitted.sample(7, random_state=1))
+    assert not np.array_equal(drawn, samples) and drawn.dtype == samples.dtype
 
 
 def test_same_random_state_gives_bit_identical_results(small):
