@@ -39,6 +39,18 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     hidden_layer_sizes_ : tuple of int
         The encoder's hidden layer sizes (``"auto"`` made concrete).
 
+    n_components_ : int
+        Dimension of the fitted model's latent code (``n_components`` at
+        fit). Inference reads the settings of the fit, frozen in these
+        attributes, never the parameters: ``set_params`` changes the next
+        fit, not this model (user guide, "Settings take effect at fit").
+
+    likelihood_ : {"gaussian", "bernoulli"}
+        The decoder distribution the model was fitted with.
+
+    prior_ : {"normal", "flow", "hierarchical"}
+        The prior the model was fitted with.
+
     n_iter_ : int
         Iterations (L-BFGS-B) or epochs (Adam) run, over all calls to ``fit``
         with ``warm_start`` or to ``partial_fit``.

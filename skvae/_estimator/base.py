@@ -46,6 +46,7 @@ from .callbacks import (
 )
 from .dask import is_dask
 from .diagnostics import active_components
+from .fitted import freeze_settings
 from .inference import InferenceMixin
 from .persistence import PersistenceMixin, load_vae_network, vae_network_state
 from .source import data_source
@@ -69,6 +70,8 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
     """
 
     _lazy_dask = True  # dask arrays train and score on their blocks
+    # What inference reads of the parameters, frozen by the fit (see .fitted).
+    _fitted_settings = ("n_components", "likelihood", "prior")
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -198,9 +201,9 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
             return _dask.validate(self, Z, reset=False, codes=True)
         check_not_array_api(Z)
         Z = check_array(Z, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self.n_components:
+        if Z.shape[1] != self.n_components_:
             raise ValueError(
-                f"Codes must have n_components={self.n_components} columns, got "
+                f"Codes must have n_components={self.n_components_} columns, got "
                 f"{Z.shape[1]}. Pass the output of transform, not the data."
             )
         return Z
@@ -281,6 +284,7 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
         # One NumPy Generator for all noise and shuffling: fast draws straight
         # into float32 or float64 buffers.
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+        freeze_settings(self)
         self.hidden_layer_sizes_ = self._hidden_sizes()
         # What builds the network, kept as plain data for persistence.
         self._network_spec = self._make_network_spec(X, condition, sample_weight)

@@ -82,7 +82,7 @@ class InferenceMixin(RowChunksMixin):
                           + 4 * net.n_components)
 
     def _transform(self, X, return_std=False):
-        net, k = self._network, self.n_components
+        net, k = self._network, self.n_components_
         if not return_std:
             return self._map_rows(lambda x: net.encode(x)[0], X, n_columns=k)
         both = self._map_rows(lambda x: np.hstack(net.encode(x)), X, n_columns=2 * k)

@@ -28,6 +28,7 @@ from .._models.vae import build_network
 from .._models.vq import VQNetwork
 from .._parts.heads.scaling import DataScaler
 from .._train.solvers import Adam, History
+from .fitted import with_fitted_settings
 
 HISTORY_FIELDS = ("loss_curve", "validation_scores", "best_loss",
                   "best_validation_score", "no_improvement_count", "n_iter",
@@ -114,13 +115,17 @@ class PersistenceMixin:
         return state
 
     def __setstate__(self, state):
-        state = dict(state)
+        state = with_fitted_settings(dict(state), self._frozen_in(state))
         if "_network" in state:
             state["_network"] = self._load_network(state["_network"])
         for name, (_, from_plain) in CONVERTERS.items():
             if name in state:
                 state[name] = from_plain(state[name])
         super().__setstate__(state)
+
+    def _frozen_in(self, state):
+        """The settings a fit of the saved ``state``'s kind freezes."""
+        return self._fitted_settings
 
     def discard_optimizer_state(self):
         """Forget Adam's moment estimates, to save a smaller model.

@@ -101,11 +101,14 @@ class ValidationMixin:
                 f"X must be numeric: {error}. Encode text or categorical columns "
                 "first, e.g. with OneHotEncoder."
             ) from error
-        self._check_likelihood_support(out if isinstance(y, str) else out[0])
+        # A fit checks X against the parameter, inference against the fitted
+        # model's likelihood (see .fitted).
+        self._check_likelihood_support(out if isinstance(y, str) else out[0],
+                                       self.likelihood if reset else self.likelihood_)
         return out
 
-    def _check_likelihood_support(self, X):
-        if self.likelihood == "bernoulli":
+    def _check_likelihood_support(self, X, likelihood):
+        if likelihood == "bernoulli":
             # Tolerate rounding, e.g. MinMaxScaler giving 1 + 1e-16.
             low, high = X.min(), X.max()
             if low < -BERNOULLI_TOLERANCE or high > 1 + BERNOULLI_TOLERANCE:
