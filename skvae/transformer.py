@@ -34,7 +34,8 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     Attributes
     ----------
     solver_ : {"lbfgs", "adam"}
-        The solver that ran (``solver``, or what ``"auto"`` chose).
+        The solver of the last call that trained (``solver``, or what
+        ``"auto"`` chose; Adam for :meth:`partial_fit`).
 
     hidden_layer_sizes_ : tuple of int
         The encoder's hidden layer sizes (``"auto"`` made concrete).
@@ -179,8 +180,11 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     def partial_fit(self, X, y=None, sample_weight=None):
         """Run one epoch of Adam over X, continuing from the current state.
 
-        Only with ``solver="adam"``. The first call initializes the network;
-        ``early_stopping`` is not used.
+        Only with ``solver="adam"`` or ``"auto"``. The first call initializes
+        the network; ``early_stopping`` is not used. Always one epoch of
+        Adam, also after a ``fit`` that L-BFGS-B trained (``solver="auto"``
+        on fewer than 100 rows): Adam continues from the fitted weights,
+        with moment estimates of its own.
 
         Parameters
         ----------

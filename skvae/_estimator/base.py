@@ -234,8 +234,8 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
                              dtype=self._network.dtype if continues else None)
         solver = source.solver(self.solver, incremental,
                                self.solver_ if continues else None)
+        self.solver_ = solver  # the solver of the last call that trained
         if not continues:
-            self.solver_ = solver
             self._initialize(source.initialization_rows, source.condition,
                              source.sample_weight)
         settings = Settings.from_params(self._resolved_params(source.n_rows, solver))
@@ -248,6 +248,9 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
                                  y, source.sample_weight, self._fitted_attributes
                                  ) as on_iteration:
                 if lbfgs:
+                    # Adam's moments would not describe the weights L-BFGS-B
+                    # leaves: a later partial_fit starts them afresh.
+                    self._optimizer = None
                     converged = source.fit_lbfgs(self._network, self._rng,
                                                  self._history, settings, on_iteration)
                 else:

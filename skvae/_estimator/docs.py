@@ -120,7 +120,9 @@ PARAMETERS = {
         step; supports ``partial_fit`` and ``early_stopping``. ``"auto"``:
         Adam from 100 rows on, L-BFGS-B below (the rule's measurements are
         in the user guide);
-        ``solver_`` says which ran. See the user guide's "Defaults"."""),
+        ``solver_`` says which ran. See the user guide's "Defaults". A
+        warm start trains with ``solver`` from the fitted weights (``"auto"``
+        keeps the solver that trained them)."""),
     "alpha": ('"auto" or float', """
         Strength of the L2 penalty on the weights, added to the mean loss of
         each batch as ``alpha / (2 * n_batch) * ||W||^2`` (as in
@@ -177,7 +179,9 @@ PARAMETERS = {
         bit-identical results."""),
     "verbose": ("int", "Print the loss after each iteration when positive."),
     "warm_start": ("bool", """
-        Continue training the fitted network on the next call to ``fit``."""),
+        Continue training the fitted network on the next call to ``fit``,
+        with ``solver``; its architecture must stay as it was (user guide,
+        "Settings take effect at fit")."""),
 }
 
 

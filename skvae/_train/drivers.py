@@ -41,12 +41,19 @@ LBFGS_TOL = 1e-4
 N_VALIDATION_DRAWS = 4
 
 
-def resolve_solver(solver, n_samples, incremental=False):
-    """"auto": Adam (partial_fit, or AUTO_LBFGS_MAX_ROWS rows and more), else
-    L-BFGS-B."""
+def resolve_solver(solver, n_samples, incremental=False, fitted_solver=None):
+    """The solver that trains: Adam for partial_fit (``incremental``: one
+    epoch, whatever trained the network before); else ``solver``, so that a
+    warm start may change solvers. ``"auto"`` keeps ``fitted_solver``, the
+    one that trained the network a warm start continues; for a new network
+    it is Adam from AUTO_LBFGS_MAX_ROWS rows on, L-BFGS-B below."""
+    if incremental:
+        return "adam"
     if solver != "auto":
         return solver
-    return "adam" if incremental or n_samples >= AUTO_LBFGS_MAX_ROWS else "lbfgs"
+    if fitted_solver is not None:
+        return fitted_solver
+    return "adam" if n_samples >= AUTO_LBFGS_MAX_ROWS else "lbfgs"
 
 
 def auto_hidden_layer_sizes(n_features):

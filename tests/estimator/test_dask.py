@@ -234,7 +234,7 @@ def test_warm_start_on_dask_after_adam_stops_with_the_lbfgs_tol(monkeypatch):
         warnings.simplefilter("ignore", ConvergenceWarning)
         vae.partial_fit(X)
         vae.fit(da.from_array(X, chunks=(100, 6)))
-    assert vae.solver_ == "adam" and tols == [1e-4]
+    assert vae.solver_ == "lbfgs" and tols == [1e-4]
 
 
 def _third_block_bad(X, value, column=1):

@@ -317,3 +317,57 @@ def test_displays_draw_the_fitted_model(pyplot):
     assert latent.codes.shape == (len(X), 2)
     posterior = PosteriorDisplay.from_estimator(estimator, X[0], random_state=0)
     assert posterior.prior_draws is None  # the fitted prior is N(0, I)
+
+
+# -- what a continued fit honours -----------------------------------------------
+
+
+def quiet(method, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return method(*args)
+
+
+def test_partial_fit_after_an_lbfgs_fit_is_one_epoch_of_adam():
+    X = np.random.default_rng(0).normal(size=(50, 4))
+    vae = quiet(VAETransformer(max_iter=40, **SMALL).fit, X)
+    assert vae.solver_ == "lbfgs"
+    n_iter = vae.n_iter_
+    params = vae._network.params.copy()
+    vae.partial_fit(X)
+    assert vae.n_iter_ == n_iter + 1 and vae.solver_ == "adam"
+    assert vae._optimizer.t == 1  # one minibatch of 50 rows, a fresh Adam
+    assert not np.array_equal(vae._network.params, params)
+    vae.partial_fit(X)
+    assert vae.n_iter_ == n_iter + 2 and vae._optimizer.t == 2
+
+
+@pytest.mark.parametrize(("first", "then"), [("lbfgs", "adam"), ("adam", "lbfgs")])
+def test_a_warm_start_trains_with_the_solver_asked_for(first, then):
+    X = np.random.default_rng(0).normal(size=(120, 4))
+    vae = VAETransformer(solver=first, max_iter=3, warm_start=True, **SMALL)
+    quiet(vae.fit, X)
+    network = vae._network
+    quiet(vae.set_params(solver=then, max_iter=2).fit, X)
+    assert vae._network is network and vae.solver_ == then
+    assert vae.n_iter_ == 5 and len(vae.loss_curve_) == 5
+    assert (vae._optimizer is None) == (then == "lbfgs")
+    quiet(vae.set_params(solver="auto", max_iter=1).fit, X)
+    assert vae.solver_ == then and vae.n_iter_ == 6
+    vae.partial_fit(X)
+    assert vae.solver_ == "adam" and vae.n_iter_ == 7
+
+
+def test_a_warm_start_reads_the_detectors_other_settings_anew():
+    X = np.random.default_rng(0).normal(size=(80, 4))
+    detector = VAEOutlierDetector(2, n_estimators=1, max_iter=2, warm_start=True,
+                                  score_type="log_likelihood", **SMALL)
+    quiet(detector.fit, X)
+    quiet(detector.set_params(log_likelihood_samples=7, contamination=0.3).fit, X)
+    assert detector.log_likelihood_samples_ == 7
+    np.testing.assert_array_equal(
+        detector.score_samples(X), detector._log_likelihood(X, 7, None))
+    assert np.mean(detector.predict(X) == -1) == pytest.approx(0.3, abs=0.02)
+    detector.set_params(n_components=3)
+    with pytest.raises(ValueError, match="must stay as they were"):
+        detector.fit(X)

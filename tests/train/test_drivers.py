@@ -70,6 +70,12 @@ def test_auto_rules_pick_what_they_document():
     assert resolve_solver("auto", 100) == "adam"
     assert resolve_solver("auto", 10, incremental=True) == "adam"
     assert resolve_solver("lbfgs", 10**6) == "lbfgs"
+    # partial_fit is one epoch of Adam whatever trained before; a warm start
+    # takes the solver asked for, "auto" the one that trained.
+    assert resolve_solver("auto", 10, incremental=True, fitted_solver="lbfgs") == "adam"
+    assert resolve_solver("adam", 10, fitted_solver="lbfgs") == "adam"
+    assert resolve_solver("lbfgs", 10**6, fitted_solver="adam") == "lbfgs"
+    assert resolve_solver("auto", 10**6, fitted_solver="lbfgs") == "lbfgs"
     assert [auto_hidden_layer_sizes(d) for d in (4, 64, 200, 784)] == [
         (64,), (128,), (400,), (512,)]
     assert resolve_learning_rate("auto", (512,)) == pytest.approx(2e-3)
