@@ -56,6 +56,7 @@ bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_vqvae.py
 	cd benchmarks && ../$(PY) bench_dask.py
 	cd benchmarks && ../$(PY) bench_semisupervised.py
+	cd benchmarks && ../$(PY) bench_wide.py
 
 # Sphinx with warnings as errors; the gallery runs every example.
 docs: $(VENV)/.installed-docs

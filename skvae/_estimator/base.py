@@ -191,8 +191,16 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
             prior = ("hierarchical", self.n_top_components,
                      self._hidden_sizes("top_hidden_layer_sizes"))
         decoder = (self.decoder, self.window if self.decoder != "mlp" else None)
-        return (self.n_components, self._hidden_sizes(), self.activation,
+        return (self.n_components, self._continued_hidden_sizes(), self.activation,
                 self.likelihood, prior, decoder)
+
+    def _continued_hidden_sizes(self):
+        """The hidden layer sizes a continued fit asks for: ``"auto"`` keeps
+        the fitted ones (it was resolved from the first fit's rows)."""
+        if (isinstance(self.hidden_layer_sizes, str)
+                and hasattr(self, "hidden_layer_sizes_")):
+            return self.hidden_layer_sizes_
+        return self._hidden_sizes()
 
     def _check_codes(self, Z):
         """Codes for decoding: ``n_components`` columns of floats."""
@@ -236,8 +244,11 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
                                self.solver_ if continues else None)
         self.solver_ = solver  # the solver of the last call that trained
         if not continues:
+            # partial_fit's first rows do not say how many the network
+            # will see: they do not bound the "auto" width.
             self._initialize(source.initialization_rows, source.condition,
-                             source.sample_weight)
+                             source.sample_weight,
+                             n_rows=None if incremental else source.n_rows)
         settings = Settings.from_params(self._resolved_params(source.n_rows, solver))
         check_settings(settings)
         self._history.changing_until = first_iteration_at_full_weight(settings)
@@ -282,13 +293,15 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
             self.early_stopping, solver, n_samples, self.validation_fraction)
         return params
 
-    def _initialize(self, X, condition=None, sample_weight=None):
+    def _initialize(self, X, condition=None, sample_weight=None, n_rows=None):
+        """Build and start the network from X; ``n_rows``: the rows of the
+        fit, which bound the "auto" hidden width."""
         random_state = check_random_state(self.random_state)
         # One NumPy Generator for all noise and shuffling: fast draws straight
         # into float32 or float64 buffers.
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
         freeze_settings(self)
-        self.hidden_layer_sizes_ = self._hidden_sizes()
+        self.hidden_layer_sizes_ = self._hidden_sizes(n_rows=n_rows)
         # What builds the network, kept as plain data for persistence.
         self._network_spec = self._make_network_spec(X, condition, sample_weight)
         self._network = self._build_network(self._network_spec)

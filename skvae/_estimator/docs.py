@@ -37,8 +37,10 @@ PARAMETERS = {
     "hidden_layer_sizes": ('"auto", int or tuple of int', """
         Sizes of the encoder's hidden layers; the decoder mirrors them in
         reverse. ``()`` gives a linear encoder and decoder. ``"auto"`` is one
-        layer twice as wide as the input, between 64 and 512 units
-        (``hidden_layer_sizes_`` says what was used)."""),
+        layer twice as wide as the input, between 64 and 512 units, and no
+        wider than the rows of ``fit`` when those are more than 64
+        (``hidden_layer_sizes_`` says what was used; a warm start and
+        ``partial_fit`` keep it)."""),
     "activation": ('{"relu", "tanh", "softplus", "logistic", "identity"}',
                    "Activation of the hidden layers."),
     "likelihood": ('{"gaussian", "bernoulli"}', """

@@ -66,12 +66,12 @@ class ValidationMixin:
     _lazy_dask = False
     _check_sample_weight = staticmethod(check_sample_weight)
 
-    def _hidden_sizes(self, name="hidden_layer_sizes"):
+    def _hidden_sizes(self, name="hidden_layer_sizes", n_rows=None):
         value = getattr(self, name)
-        if isinstance(value, str) and value == "auto":  # from the input's width
+        if isinstance(value, str) and value == "auto":  # from the input's shape
             from .._train.drivers import auto_hidden_layer_sizes
 
-            return auto_hidden_layer_sizes(self.n_features_in_)
+            return auto_hidden_layer_sizes(self.n_features_in_, n_rows)
         sizes = np.atleast_1d(value)
         if sizes.ndim != 1 or (sizes.size and (
                 not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1))):

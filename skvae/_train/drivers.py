@@ -56,9 +56,26 @@ def resolve_solver(solver, n_samples, incremental=False, fitted_solver=None):
     return "adam" if n_samples >= AUTO_LBFGS_MAX_ROWS else "lbfgs"
 
 
-def auto_hidden_layer_sizes(n_features):
-    """One hidden layer twice as wide as the input, between 64 and 512 units."""
-    return (min(512, max(64, 2 * n_features)),)
+# The "auto" width's bounds, in units.
+AUTO_MIN_WIDTH, AUTO_MAX_WIDTH = 64, 512
+
+
+def auto_hidden_layer_sizes(n_features, n_rows=None):
+    """One hidden layer twice as wide as the input, between 64 and 512 units,
+    and at most one unit per training row above 64, when ``n_rows`` (all the
+    rows the network is fitted to) is known.
+
+    The rows bound the width because a hidden layer of more units than rows
+    adds no dimension to what the network computes on them (their n x h
+    activations have rank at most n), while its weights, their gradient and
+    the solver's state grow with it: on 50 rows of 10,000 columns the
+    512-unit layer holds 10 million weights, 2,000 per row. With the bound
+    the network has at most about two weights per value of the data.
+    """
+    width = min(AUTO_MAX_WIDTH, max(AUTO_MIN_WIDTH, 2 * n_features))
+    if n_rows is not None:
+        width = min(width, max(AUTO_MIN_WIDTH, n_rows))
+    return (width,)
 
 
 def resolve_learning_rate(learning_rate_init, hidden_layer_sizes):
