@@ -89,7 +89,9 @@ def _as_array(X):
         dtype = (np.dtype(np.float32) if all(t == np.float32 for t in dtypes)
                  else np.dtype(np.float64))
         stand_in = pd.DataFrame(np.zeros((1, len(columns)), dtype), columns=columns)
-        return X.to_dask_array().astype(dtype), stand_in
+        # Cast by pandas, per partition: pandas' missing value <NA> (nullable
+        # dtypes) becomes NaN, which the blocks' check refuses as in memory.
+        return X.astype(dtype).to_dask_array(), stand_in
     if hasattr(X, "to_dask_array"):  # a dask Series: refused like a 1-D array
         X = X.to_dask_array()
     if X.dtype.kind not in "biuf":
