@@ -310,11 +310,14 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
 
         log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x) with K = ``n_samples``
         codes drawn from q(z|x): a lower bound on log p(x) that tightens as K
-        grows, and is never looser than the ELBO on average. Computed in
-        chunks of rows with logsumexp. With ``prior="hierarchical"`` each
-        draw is a pair (z1_k, z2_k) from q(z1|x) q(z2|z1), weighted by
-        p(x|z1_k) p(z1_k|z2_k) p(z2_k) / (q(z1_k|x) q(z2_k|z1_k)): the same
-        bound for the model with both layers.
+        grows, and is never looser than the ELBO on average. Computed with
+        logsumexp in chunks of rows, and of draws when one row's draws would
+        exceed the chunk's memory, so that memory stays bounded whatever
+        ``n_samples`` (the same result up to rounding). With
+        ``prior="hierarchical"`` each draw is a pair (z1_k, z2_k) from
+        q(z1|x) q(z2|z1), weighted by p(x|z1_k) p(z1_k|z2_k) p(z2_k) /
+        (q(z1_k|x) q(z2_k|z1_k)): the same bound for the model with both
+        layers.
 
         Parameters
         ----------
