@@ -534,5 +534,8 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         array([[0.99, 0.01],
                [0.  , 1.  ]])
         """
-        outlier = outlier_probability(self.decision_function(X), self.score_scale_)
+        decision = self.decision_function(X)
+        # Computed in float64, returned in the scores' dtype (float32 stays).
+        outlier = outlier_probability(decision, self.score_scale_).astype(
+            decision.dtype, copy=False)
         return np.column_stack([1 - outlier, outlier])

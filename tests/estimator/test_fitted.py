@@ -371,3 +371,24 @@ def test_a_warm_start_reads_the_detectors_other_settings_anew():
     detector.set_params(n_components=3)
     with pytest.raises(ValueError, match="must stay as they were"):
         detector.fit(X)
+
+
+# -- what inference returns keeps the fit's float32 --------------------------------
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_every_float_output_of_a_float32_fit_is_float32(name):
+    template, labels = ESTIMATORS[name]
+    X, y_fit, y = data(labels)
+    X = X.astype(np.float32)
+    estimator = clone(template)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X) if y_fit is None else estimator.fit(X, y_fit)
+    wrong = {}
+    for key, value in inference(estimator, X, None if y_fit is None else y).items():
+        for array in value if isinstance(value, tuple) else (value,):
+            array = np.asarray(array)
+            if array.ndim and array.dtype.kind == "f" and array.dtype != np.float32:
+                wrong[key] = array.dtype
+    assert not wrong
