@@ -46,7 +46,7 @@ from .callbacks import (
 )
 from .dask import is_dask
 from .diagnostics import active_components
-from .fitted import freeze_settings
+from .fitted import check_start, freeze_settings, freeze_start
 from .inference import InferenceMixin
 from .persistence import PersistenceMixin, load_vae_network, vae_network_state
 from .source import data_source
@@ -301,6 +301,7 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
         # into float32 or float64 buffers.
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
         freeze_settings(self)
+        freeze_start(self)
         self.hidden_layer_sizes_ = self._hidden_sizes(n_rows=n_rows)
         # What builds the network, kept as plain data for persistence.
         self._network_spec = self._make_network_spec(X, condition, sample_weight)
@@ -357,3 +358,4 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
                 "n_auxiliary_components) must stay as they were: fitted with "
                 f"{then}, now {now}. Set warm_start=False to train a new network."
             )
+        check_start(self, "Set warm_start=False to train a new network.")

@@ -19,8 +19,17 @@ resolves from ``"auto"`` (``solver_``, ``hidden_layer_sizes_``, the
 detector's ``score_type_``) are stored by the fit that resolves them, by
 the same rule.
 
+A few parameters only set the network's starting point (``variance_floor``,
+the floor of the Gaussian variance as a fraction of the data's): a
+continued fit cannot apply a new value, so it refuses one
+(:func:`check_start`) rather than ignore it.
+
 Imports: nothing of skvae.
 """
+
+# Parameters that only the fit building a network reads, beside its
+# architecture.
+START_SETTINGS = ("variance_floor",)
 
 
 def freeze_settings(estimator, names=None):
@@ -42,6 +51,27 @@ def copy_fitted_settings(source, target):
     the frozen settings of ``source``."""
     for name, value in fitted_settings(source).items():
         setattr(target, f"{name}_", value)
+
+
+def freeze_start(estimator):
+    """Keep the START_SETTINGS the new network started from."""
+    estimator._fitted_start = {name: getattr(estimator, name)
+                               for name in START_SETTINGS}
+
+
+def check_start(estimator, remedy):
+    """Refuse a continued fit whose START_SETTINGS changed since the network
+    was built (a model saved before they were kept is not checked)."""
+    then = getattr(estimator, "_fitted_start", {})
+    changed = {name: value for name, value in then.items()
+               if getattr(estimator, name) != value}
+    if changed:
+        listed = ", ".join(f"{name}={value!r} (now {getattr(estimator, name)!r})"
+                           for name, value in changed.items())
+        raise ValueError(
+            "warm_start and partial_fit continue the fitted network, which "
+            f"started from {listed}; a continued fit cannot change that. {remedy}"
+        )
 
 
 def with_fitted_settings(state, names):

@@ -22,7 +22,7 @@ from .._parts.quantizer import perplexity
 from .._train.drivers import minibatch_size
 from .._train.solvers import Adam, History, run_adam
 from .callbacks import FIT_TASK_FRAMES, iteration_tasks, snapshot_network
-from .fitted import freeze_settings
+from .fitted import check_start, freeze_settings, freeze_start
 from .inference import RowChunksMixin
 from .persistence import load_vq_network, vq_network_state
 from .utils import HistoryMixin
@@ -102,6 +102,7 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
 
     def _initialize(self, X, sample_weight=None):
         freeze_settings(self)
+        freeze_start(self)
         random_state = check_random_state(self.random_state)
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
         # What builds the network, kept as plain data for persistence.
@@ -134,6 +135,7 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
                 f"and likelihood must stay as they were: fitted with {then}, "
                 f"now {now}. Call fit to train a new network."
             )
+        check_start(self, "Call fit to train a new network.")
 
     def _train(self, X, incremental, y=None, sample_weight=None):
         """Epochs of Adam with codebook updates; then count the codes of X.
@@ -160,6 +162,7 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
 
         if self._optimizer is None:  # discarded: start Adam afresh
             self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
+        self._optimizer.learning_rate_init = float(self.learning_rate_init)
         max_iter = 1 if incremental else self.max_iter
         self._history.stop_requested = False
         try:

@@ -325,6 +325,8 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
         optimizer = Adam(network.params.size, network.dtype,
                          settings.learning_rate_init,
                          average_decay=settings.average_decay)
+    else:
+        continue_adam(optimizer, settings)
     converged = run_adam(
         loss_and_grad, network.params, network.grad, optimizer, history, data,
         batch_size=batch_size, max_iter=1 if incremental else settings.max_iter,
@@ -336,6 +338,23 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
         if weighted else None,
     )
     return optimizer, converged
+
+
+def continue_adam(optimizer, settings):
+    """Set the Adam that partial_fit continues to the settings of this call.
+
+    Its step size follows ``learning_rate_init``; its moving average of the
+    iterates cannot change its decay midway (the average and its bias
+    correction are of the old decay), so a new ``average_decay`` is refused.
+    """
+    if optimizer.average_decay != settings.average_decay:
+        raise ValueError(
+            "partial_fit continues Adam's moving average of the iterates, kept "
+            f"with average_decay={optimizer.average_decay}, and cannot change it "
+            f"to {settings.average_decay}. Call discard_optimizer_state() first "
+            "to restart Adam with the new value, or fit to train anew."
+        )
+    optimizer.learning_rate_init = float(settings.learning_rate_init)
 
 
 def validation_split(X, validation_fraction, rng):

@@ -392,3 +392,33 @@ def test_every_float_output_of_a_float32_fit_is_float32(name):
             if array.ndim and array.dtype.kind == "f" and array.dtype != np.float32:
                 wrong[key] = array.dtype
     assert not wrong
+
+
+def test_partial_fit_follows_a_new_learning_rate_and_refuses_a_new_average_decay():
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    vae = VAETransformer(solver="adam", **SMALL).partial_fit(X)
+    vae.set_params(learning_rate_init=0.05).partial_fit(X)
+    assert vae._optimizer.learning_rate_init == 0.05 and vae.n_iter_ == 2
+    vae.set_params(average_decay=0.5)
+    with pytest.raises(ValueError, match="average_decay=0.98.*discard_optimizer"):
+        vae.partial_fit(X)
+    assert vae.n_iter_ == 2  # left as it was
+    vae.discard_optimizer_state().partial_fit(X)
+    assert vae._optimizer.average_decay == 0.5 and vae.n_iter_ == 3
+    vq = VQVAETransformer(2, 4, code_dim=2, **SMALL).partial_fit(X)
+    vq.set_params(learning_rate_init=0.05).partial_fit(X)
+    assert vq._optimizer.learning_rate_init == 0.05
+
+
+@pytest.mark.parametrize("name", ["transformer-lbfgs", "vqvae"])
+def test_a_continued_fit_refuses_a_new_variance_floor(name):
+    estimator, X, _ = fitted(name)
+    before = inference(estimator, X, None)
+    estimator.set_params(variance_floor=0.5)
+    if name == "vqvae":
+        method = estimator.partial_fit
+    else:
+        method = estimator.set_params(warm_start=True).fit
+    with pytest.raises(ValueError, match=r"started from variance_floor=.*\(now 0.5\)"):
+        method(X)
+    assert_same(before, inference(estimator, X, None))
