@@ -58,6 +58,7 @@ bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_semisupervised.py
 	cd benchmarks && ../$(PY) bench_tables.py
 	cd benchmarks && ../$(PY) bench_impute.py
+	cd benchmarks && ../$(PY) bench_wide.py
 
 # Sphinx with warnings as errors; the gallery runs every example.
 docs: $(VENV)/.installed-docs

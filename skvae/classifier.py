@@ -65,6 +65,18 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
         ``sample_weight``, when given); the class prior p(y) of the
         generative model.
 
+    n_components_ : int
+        Dimension of the fitted model's latent code (``n_components`` at
+        fit). Inference reads the settings of the fit, frozen in these
+        attributes, never the parameters: ``set_params`` changes the next
+        fit, not this model (user guide, "Settings take effect at fit").
+
+    likelihood_ : {"auto", "gaussian", "bernoulli"} or dict
+        The decoder distribution the model was fitted with.
+
+    prior_ : {"normal", "flow", "hierarchical"}
+        The prior the model was fitted with.
+
     n_iter_ : int
         Iterations (L-BFGS-B) or epochs (Adam) run.
 

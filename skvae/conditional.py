@@ -51,6 +51,18 @@ class ConditionalVAE(LabelsMixin, LatentTransformerMixin, BaseVAE):
     hidden_layer_sizes_ : tuple of int
         The encoder's hidden layer sizes (``"auto"`` made concrete).
 
+    n_components_ : int
+        Dimension of the fitted model's latent code (``n_components`` at
+        fit). Inference reads the settings of the fit, frozen in these
+        attributes, never the parameters: ``set_params`` changes the next
+        fit, not this model (user guide, "Settings take effect at fit").
+
+    likelihood_ : {"auto", "gaussian", "bernoulli"} or dict
+        The decoder distribution the model was fitted with.
+
+    prior_ : {"normal", "flow", "hierarchical"}
+        The prior the model was fitted with.
+
     classes_ : ndarray of shape (n_classes,)
         The class labels seen in :meth:`fit`; never -1, which marks an
         unlabeled row.

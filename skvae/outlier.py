@@ -20,6 +20,7 @@ from ._estimator.ensemble import (
     fit_members,
     model_scores,
 )
+from ._estimator.fitted import freeze_settings
 from ._estimator.thresholds import (
     outlier_probability,
     robust_spread,
@@ -46,10 +47,16 @@ def default_member():
 ENSEMBLE_STATE = ("estimators_", "estimators_samples_", "member_centers_",
                   "member_scales_", "feature_center_", "feature_scale_")
 SINGLE_STATE = ("_network", "_network_spec", "_fitted_architecture", "_history",
+                "n_components_", "prior_",
                 "_optimizer", "_rng", "_score_noise", "_n_features_out",
                 "_log_likelihood_seed", "solver_", "hidden_layer_sizes_", "loss_curve_",
                 "best_loss_", "kl_per_component_",
                 "active_components_", "validation_scores_", "best_validation_score_")
+
+# The settings every fit of a detector freezes, an ensemble's or a continued
+# one's (a new single VAE freezes all of _fitted_settings).
+DETECTOR_SETTINGS = ("likelihood", "log_likelihood_samples")
+
 
 def _is_single_vae(detector):
     """Whether the detector is one VAE, or not fitted yet (then the method
@@ -86,6 +93,17 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
 
     score_type_ : str
         The score each VAE gives (``score_type``, or what ``"auto"`` chose).
+
+    likelihood_ : {"auto", "gaussian", "bernoulli"} or dict
+        The likelihood whose support new rows are checked against
+        (``likelihood`` at fit). Inference reads the settings of the fit,
+        frozen in these attributes, never the parameters: ``set_params``
+        changes the next fit, not this detector (user guide, "Settings take
+        effect at fit").
+
+    log_likelihood_samples_ : int
+        Importance samples per row of the ``"log_likelihood"`` score
+        (``log_likelihood_samples`` at fit).
 
     estimators_ : list of VAETransformer
         The ensemble's fitted members; only when ``n_estimators_ > 1``.
@@ -133,6 +151,12 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
 
     hidden_layer_sizes_ : tuple of int
         The encoder's hidden layer sizes (``"auto"`` made concrete).
+
+    n_components_ : int
+        Dimension of the single VAE's latent code (``n_components`` at fit).
+
+    prior_ : {"normal", "flow", "hierarchical"}
+        The prior the single VAE was fitted with.
 
     loss_curve_ : list of float
         Training loss after each iteration.
@@ -196,6 +220,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "log_likelihood_samples": [Interval(Integral, 1, None, closed="left")],
     }
+    _fitted_settings = (*BaseVAE._fitted_settings, "log_likelihood_samples")
 
     def __init__(
         self,
@@ -312,6 +337,7 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         self._forget(SINGLE_STATE if not single else ENSEMBLE_STATE)
         self.n_estimators_ = n_estimators
         self.score_type_ = self._resolve_score_type()
+        freeze_settings(self, DETECTOR_SETTINGS)
         if single:
             self._fit(X, incremental=False, y=y, sample_weight=sample_weight)
         else:
@@ -375,16 +401,14 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
 
     def _scores(self, X):
         if self.n_estimators_ == 1:
-            # Read at each call: one fitted network gives every score type.
-            score_type = ("reconstruction" if self.score_type == "auto"
-                          else self.score_type)
-            return model_scores(self, X, score_type, self.log_likelihood_samples)
+            return model_scores(self, X, self.score_type_,
+                                self.log_likelihood_samples_)
         Z = ((X - self.feature_center_) / self.feature_scale_).astype(X.dtype,
                                                                      copy=False)
         return combined_scores(
             self.estimators_, self.member_centers_, self.member_scales_, Z,
             lambda member, rows: model_scores(member, rows, self.score_type_,
-                                              self.log_likelihood_samples))
+                                              self.log_likelihood_samples_))
 
     def __setstate__(self, state):
         # A detector saved before the ensemble existed is one VAE: its new
@@ -398,6 +422,9 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
                 state = {"n_estimators_": 1, "score_type_": state["score_type"],
                          **state}
         super().__setstate__(state)
+
+    def _frozen_in(self, state):
+        return self._fitted_settings if "_network" in state else DETECTOR_SETTINGS
 
     @available_if(_is_single_vae)
     def sample_latent(self, n_samples=1, random_state=None):
@@ -517,5 +544,8 @@ class VAEOutlierDetector(OutlierMixin, BaseVAE):
         array([[0.99, 0.01],
                [0.  , 1.  ]])
         """
-        outlier = outlier_probability(self.decision_function(X), self.score_scale_)
+        decision = self.decision_function(X)
+        # Computed in float64, returned in the scores' dtype (float32 stays).
+        outlier = outlier_probability(decision, self.score_scale_).astype(
+            decision.dtype, copy=False)
         return np.column_stack([1 - outlier, outlier])

@@ -36,10 +36,23 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     Attributes
     ----------
     solver_ : {"lbfgs", "adam"}
-        The solver that ran (``solver``, or what ``"auto"`` chose).
+        The solver of the last call that trained (``solver``, or what
+        ``"auto"`` chose; Adam for :meth:`partial_fit`).
 
     hidden_layer_sizes_ : tuple of int
         The encoder's hidden layer sizes (``"auto"`` made concrete).
+
+    n_components_ : int
+        Dimension of the fitted model's latent code (``n_components`` at
+        fit). Inference reads the settings of the fit, frozen in these
+        attributes, never the parameters: ``set_params`` changes the next
+        fit, not this model (user guide, "Settings take effect at fit").
+
+    likelihood_ : {"auto", "gaussian", "bernoulli"} or dict
+        The decoder distribution the model was fitted with.
+
+    prior_ : {"normal", "flow", "hierarchical"}
+        The prior the model was fitted with.
 
     n_iter_ : int
         Iterations (L-BFGS-B) or epochs (Adam) run, over all calls to ``fit``
@@ -175,8 +188,11 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
     def partial_fit(self, X, y=None, sample_weight=None):
         """Run one epoch of Adam over X, continuing from the current state.
 
-        Only with ``solver="adam"``. The first call initializes the network;
-        ``early_stopping`` is not used.
+        Only with ``solver="adam"`` or ``"auto"``. The first call initializes
+        the network; ``early_stopping`` is not used. Always one epoch of
+        Adam, also after a ``fit`` that L-BFGS-B trained (``solver="auto"``
+        on fewer than 100 rows): Adam continues from the fitted weights,
+        with moment estimates of its own.
 
         Parameters
         ----------
@@ -318,11 +334,14 @@ class VAETransformer(LatentTransformerMixin, BaseVAE):
 
         log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x) with K = ``n_samples``
         codes drawn from q(z|x): a lower bound on log p(x) that tightens as K
-        grows, and is never looser than the ELBO on average. Computed in
-        chunks of rows with logsumexp. With ``prior="hierarchical"`` each
-        draw is a pair (z1_k, z2_k) from q(z1|x) q(z2|z1), weighted by
-        p(x|z1_k) p(z1_k|z2_k) p(z2_k) / (q(z1_k|x) q(z2_k|z1_k)): the same
-        bound for the model with both layers.
+        grows, and is never looser than the ELBO on average. Computed with
+        logsumexp in chunks of rows, and of draws when one row's draws would
+        exceed the chunk's memory, so that memory stays bounded whatever
+        ``n_samples`` (the same result up to rounding). With
+        ``prior="hierarchical"`` each draw is a pair (z1_k, z2_k) from
+        q(z1|x) q(z2|z1), weighted by p(x|z1_k) p(z1_k|z2_k) p(z2_k) /
+        (q(z1_k|x) q(z2_k|z1_k)): the same bound for the model with both
+        layers.
 
         Parameters
         ----------

@@ -125,6 +125,15 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
 
     Attributes
     ----------
+    n_groups_, n_codes_, code_dim_ : int
+        The fitted model's ``n_groups``, ``n_codes`` and ``code_dim``.
+        Inference reads the settings of the fit, frozen in these
+        attributes, never the parameters: ``set_params`` changes the next
+        fit, not this model (user guide, "Settings take effect at fit").
+
+    likelihood_ : {"gaussian", "bernoulli"}
+        The decoder distribution the model was fitted with.
+
     codebook_ : ndarray of shape (n_groups, n_codes, code_dim)
         Read-only code vectors of each group.
 
@@ -365,7 +374,7 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
         X = self._validate_X(X, reset=False)
         net = self._network
         return self._map_rows(lambda x: net.code_vectors(net.encode_codes(x)), X,
-                              n_columns=self.n_groups * self.code_dim)
+                              n_columns=self.n_groups_ * self.code_dim_)
 
     def inverse_transform(self, X):
         """Decode quantized vectors, after snapping them to the nearest codes.
@@ -387,7 +396,7 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
-        width = self.n_groups * self.code_dim
+        width = self.n_groups_ * self.code_dim_
         if Z.shape[1] != width:
             raise ValueError(
                 f"inverse_transform takes n_groups * code_dim = {width} columns, "
@@ -429,16 +438,16 @@ class VQVAETransformer(VQFitMixin, ValidationMixin, PersistenceMixin,
             caller_name="sample",
         )
         rng = check_random_state(random_state)
-        codes = np.empty((n_samples, self.n_groups), dtype=np.intp)
+        codes = np.empty((n_samples, self.n_groups_), dtype=np.intp)
         for group, p in enumerate(self.code_probabilities_):
-            codes[:, group] = rng.choice(self.n_codes, size=n_samples, p=p)
+            codes[:, group] = rng.choice(self.n_codes_, size=n_samples, p=p)
         if mean:
             return self.decode(codes)
         net = self._network
         tiny = np.finfo(net.dtype).eps
         uniform = np.clip(rng.random_sample((n_samples, net.n_features)), tiny,
                           1 - tiny)
-        g = self.n_groups
+        g = self.n_groups_
 
         def draw(codes_and_noise):
             return net.decoded_draw(codes_and_noise[:, :g].astype(np.intp),

@@ -9,6 +9,7 @@
   array-API refusal); :mod:`.inference`: row-chunked inference of bounded
   memory; :mod:`.persistence`: saving as plain data; :mod:`.callbacks`:
   scikit-learn's callback API; :mod:`.docs`: the shared parameter docs;
+  :mod:`.fitted`: the settings a fit freezes for inference;
 - :mod:`.mixins`: the public methods of the models that encode and decode;
   :mod:`.labels`: fitting on labels of which some may be -1;
   :mod:`.thresholds`: the outlier detector's threshold and probabilities;

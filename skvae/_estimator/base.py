@@ -46,6 +46,7 @@ from .callbacks import (
 )
 from .dask import is_dask
 from .diagnostics import active_components
+from .fitted import check_start, freeze_settings, freeze_start
 from .inference import InferenceMixin
 from .persistence import PersistenceMixin, load_vae_network, vae_network_state
 from .source import data_source
@@ -70,6 +71,8 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
 
     _lazy_dask = True  # dask arrays train and score on their blocks
     _models_tables = True  # DataFrames of mixed types, and missing values
+    # What inference reads of the parameters, frozen by the fit (see .fitted).
+    _fitted_settings = ("n_components", "likelihood", "prior")
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -195,8 +198,16 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
             prior = ("hierarchical", self.n_top_components,
                      self._hidden_sizes("top_hidden_layer_sizes"))
         decoder = (self.decoder, self.window if self.decoder != "mlp" else None)
-        return (self.n_components, self._hidden_sizes(), self.activation,
+        return (self.n_components, self._continued_hidden_sizes(), self.activation,
                 self.likelihood, prior, decoder)
+
+    def _continued_hidden_sizes(self):
+        """The hidden layer sizes a continued fit asks for: ``"auto"`` keeps
+        the fitted ones (it was resolved from the first fit's rows)."""
+        if (isinstance(self.hidden_layer_sizes, str)
+                and hasattr(self, "hidden_layer_sizes_")):
+            return self.hidden_layer_sizes_
+        return self._hidden_sizes()
 
     def _check_codes(self, Z):
         """Codes for decoding: ``n_components`` columns of floats."""
@@ -205,9 +216,9 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
             return _dask.validate(self, Z, reset=False, codes=True)
         check_not_array_api(Z)
         Z = check_array(Z, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self.n_components:
+        if Z.shape[1] != self.n_components_:
             raise ValueError(
-                f"Codes must have n_components={self.n_components} columns, got "
+                f"Codes must have n_components={self.n_components_} columns, got "
                 f"{Z.shape[1]}. Pass the output of transform, not the data."
             )
         return Z
@@ -238,10 +249,13 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
                              dtype=self._network.dtype if continues else None)
         solver = source.solver(self.solver, incremental,
                                self.solver_ if continues else None)
+        self.solver_ = solver  # the solver of the last call that trained
         if not continues:
-            self.solver_ = solver
+            # partial_fit's first rows do not say how many the network
+            # will see: they do not bound the "auto" width.
             self._initialize(source.initialization_rows, source.condition,
-                             source.sample_weight)
+                             source.sample_weight,
+                             n_rows=None if incremental else source.n_rows)
         settings = Settings.from_params(self._resolved_params(source.n_rows, solver))
         check_settings(settings)
         self._history.changing_until = first_iteration_at_full_weight(settings)
@@ -252,6 +266,9 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
                                  y, source.sample_weight, self._fitted_attributes
                                  ) as on_iteration:
                 if lbfgs:
+                    # Adam's moments would not describe the weights L-BFGS-B
+                    # leaves: a later partial_fit starts them afresh.
+                    self._optimizer = None
                     converged = source.fit_lbfgs(self._network, self._rng,
                                                  self._history, settings, on_iteration)
                 else:
@@ -283,12 +300,16 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
             self.early_stopping, solver, n_samples, self.validation_fraction)
         return params
 
-    def _initialize(self, X, condition=None, sample_weight=None):
+    def _initialize(self, X, condition=None, sample_weight=None, n_rows=None):
+        """Build and start the network from X; ``n_rows``: the rows of the
+        fit, which bound the "auto" hidden width."""
         random_state = check_random_state(self.random_state)
         # One NumPy Generator for all noise and shuffling: fast draws straight
         # into float32 or float64 buffers.
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-        self.hidden_layer_sizes_ = self._hidden_sizes()
+        freeze_settings(self)
+        freeze_start(self)
+        self.hidden_layer_sizes_ = self._hidden_sizes(n_rows=n_rows)
         # What builds the network, kept as plain data for persistence.
         self._network_spec = self._make_network_spec(X, condition, sample_weight)
         self._network = self._build_network(self._network_spec)
@@ -362,3 +383,4 @@ class BaseVAE(InferenceMixin, HistoryMixin, ValidationMixin, PersistenceMixin,
                 "n_auxiliary_components) must stay as they were: fitted with "
                 f"{then}, now {now}. Set warm_start=False to train a new network."
             )
+        check_start(self, "Set warm_start=False to train a new network.")

@@ -49,6 +49,7 @@ from sklearn.utils.validation import validate_data
 
 from .._train.drivers import lbfgs_rounds, objective_at
 from .diagnostics import kl_terms
+from .fitted import copy_fitted_settings
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -88,7 +89,9 @@ def _as_array(X):
         dtype = (np.dtype(np.float32) if all(t == np.float32 for t in dtypes)
                  else np.dtype(np.float64))
         stand_in = pd.DataFrame(np.zeros((1, len(columns)), dtype), columns=columns)
-        return X.to_dask_array().astype(dtype), stand_in
+        # Cast by pandas, per partition: pandas' missing value <NA> (nullable
+        # dtypes) becomes NaN, which the blocks' check refuses as in memory.
+        return X.astype(dtype).to_dask_array(), stand_in
     if hasattr(X, "to_dask_array"):  # a dask Series: refused like a 1-D array
         X = X.to_dask_array()
     if X.dtype.kind not in "biuf":
@@ -119,12 +122,14 @@ def validate(estimator, X, *, reset, codes=False):
         X = X.rechunk({1: -1})
     checker = clone(estimator)
     checker.n_features_in_ = X.shape[1]
+    copy_fitted_settings(estimator, checker)
+    likelihood = estimator.likelihood if reset else estimator.likelihood_
     return X.map_blocks(_checked_block, checker=checker, target=X.dtype, codes=codes,
-                        dtype=X.dtype, meta=np.empty((0, 0), X.dtype),
-                        name=_name("checked"))
+                        likelihood=likelihood, dtype=X.dtype,
+                        meta=np.empty((0, 0), X.dtype), name=_name("checked"))
 
 
-def _checked_block(block, *, checker, target, codes):
+def _checked_block(block, *, checker, target, codes, likelihood):
     """One block checked as the in-memory methods check all of X."""
     if block.shape[0] == 0:
         return block.astype(target)
@@ -136,7 +141,7 @@ def _checked_block(block, *, checker, target, codes):
             "compute X into memory (X.compute()) to fit or score it with its "
             "gaps, or impute them first.")
     block = validate_data(checker, block, reset=False, dtype=target)
-    checker._check_likelihood_support(block)
+    checker._check_likelihood_support(block, likelihood)
     return block
 
 
@@ -234,7 +239,7 @@ class DaskSource:
     def mean_kl(self, estimator):
         """The mean over the rows of KL(q(z_k|x) || N(0, 1)), from per-block
         sums reduced on the workers."""
-        k = estimator.n_components
+        k = estimator.n_components_
         parts = self.X.map_blocks(
             _block_kl_sums, chunks=((1,) * self.X.numblocks[0], (k,)),
             dtype=np.float64, meta=np.empty((0, 0)), name=_name("kl"),
@@ -244,7 +249,7 @@ class DaskSource:
 
 def _block_kl_sums(block, *, estimator):
     if block.shape[0] == 0:
-        return np.zeros((1, estimator.n_components))
+        return np.zeros((1, estimator.n_components_))
     Z, Z_std = estimator._transform(block, return_std=True)
     return kl_terms(Z, Z_std).sum(axis=0)[None]
 

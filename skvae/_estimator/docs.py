@@ -37,8 +37,10 @@ PARAMETERS = {
     "hidden_layer_sizes": ('"auto", int or tuple of int', """
         Sizes of the encoder's hidden layers; the decoder mirrors them in
         reverse. ``()`` gives a linear encoder and decoder. ``"auto"`` is one
-        layer twice as wide as the input, between 64 and 512 units
-        (``hidden_layer_sizes_`` says what was used)."""),
+        layer twice as wide as the input, between 64 and 512 units, and no
+        wider than the rows of ``fit`` when those are more than 64
+        (``hidden_layer_sizes_`` says what was used; a warm start and
+        ``partial_fit`` keep it)."""),
     "activation": ('{"relu", "tanh", "softplus", "logistic", "identity"}',
                    "Activation of the hidden layers."),
     "likelihood": ('{"auto", "gaussian", "bernoulli"} or dict', """
@@ -130,7 +132,9 @@ PARAMETERS = {
         step; supports ``partial_fit`` and ``early_stopping``. ``"auto"``:
         Adam from 100 rows on, L-BFGS-B below (the rule's measurements are
         in the user guide);
-        ``solver_`` says which ran. See the user guide's "Defaults"."""),
+        ``solver_`` says which ran. See the user guide's "Defaults". A
+        warm start trains with ``solver`` from the fitted weights (``"auto"``
+        keeps the solver that trained them)."""),
     "alpha": ('"auto" or float', """
         Strength of the L2 penalty on the weights, added to the mean loss of
         each batch as ``alpha / (2 * n_batch) * ||W||^2`` (as in
@@ -187,7 +191,9 @@ PARAMETERS = {
         bit-identical results."""),
     "verbose": ("int", "Print the loss after each iteration when positive."),
     "warm_start": ("bool", """
-        Continue training the fitted network on the next call to ``fit``."""),
+        Continue training the fitted network on the next call to ``fit``,
+        with ``solver``; its architecture must stay as it was (user guide,
+        "Settings take effect at fit")."""),
 }
 
 

@@ -1,11 +1,18 @@
-"""Inference in row chunks of bounded memory, shared by every estimator.
+"""Inference in chunks of bounded memory, shared by every estimator.
 
 Every scoring and decoding method maps its rows through the fitted network
 chunk by chunk, so that memory stays bounded whatever the number of rows,
 and reports values clipped to the dtype's finite range (a density too small
-for the dtype becomes its most negative value, never -inf).
+for the dtype becomes its most negative value, never -inf). The scores that
+average or sum over noise draws (``score_samples``' ELBO, ``log_likelihood``)
+also take the draws in chunks when one row's scratch for all of them exceeds
+the budget, so that memory stays bounded whatever the number of draws; the
+result is then the same up to rounding (a sum over the chunks' partial
+means, or logsumexps, instead of one).
 """
 
+import functools
+import math
 from numbers import Integral
 
 import numpy as np
@@ -22,6 +29,23 @@ from .utils import chunk_n_rows
 # when smaller): chunks that stay in cache transform faster than the 1 GiB
 # working_memory default (docs/benchmarks.rst, "Implementation choices").
 INFERENCE_CHUNK_MIB = 32
+
+
+def chunk_budget_mib():
+    """Scratch memory per inference chunk, in MiB."""
+    return min(get_config()["working_memory"], INFERENCE_CHUNK_MIB)
+
+
+def log_sum_weights(network, X, noise):
+    """log sum_k w_k of the importance weights of the draws ``noise``: the
+    log-likelihood estimate before dividing by their number."""
+    return network.log_likelihood(X, noise) + math.log(noise.shape[0])
+
+
+def clipped(values):
+    """``values`` within their dtype's finite range."""
+    bounds = np.finfo(values.dtype)
+    return np.clip(values, bounds.min, bounds.max)
 
 
 class RowChunksMixin:
@@ -52,8 +76,8 @@ class RowChunksMixin:
         """:meth:`_map_rows` into ``out``, of any dtype: row i of ``out``
         holds ``function``'s values for row i of X."""
         width = self._row_width(n_draws)
-        budget = min(get_config()["working_memory"], INFERENCE_CHUNK_MIB)
-        chunk = chunk_n_rows(width * self._network.dtype.itemsize, X.shape[0], budget)
+        chunk = chunk_n_rows(width * self._network.dtype.itemsize, X.shape[0],
+                             chunk_budget_mib())
         # A density of a row far from the data can fall below the most negative
         # float (and an error above the largest): report those bounds, never
         # -inf or inf.
@@ -82,22 +106,42 @@ class InferenceMixin(RowChunksMixin):
                           + 4 * net.n_components)
 
     def _transform(self, X, return_std=False):
-        net, k = self._network, self.n_components
+        net, k = self._network, self.n_components_
         if not return_std:
             return self._map_rows(lambda x: net.encode(x)[0], X, n_columns=k)
         both = self._map_rows(lambda x: np.hstack(net.encode(x)), X, n_columns=2 * k)
         # copy(), not np.ascontiguousarray, which would compute a dask array.
         return both[:, :k].copy(), np.exp(0.5 * both[:, k:])
 
+    def _draws_per_chunk(self, n_draws):
+        """Noise draws a chunk takes: all ``n_draws`` while one row's scratch
+        for all of them fits the budget (then only rows are chunked), else as
+        many as fit, at least one."""
+        per_draw = self._row_width(1) * self._network.dtype.itemsize
+        return max(1, min(n_draws, int(chunk_budget_mib() * 2**20 // per_draw)))
+
     def _score_samples(self, X, condition=None):
         # The true ELBO (beta = 1) whatever the training beta: a lower bound on
         # log p(x), comparable across models, so GridSearchCV can tune beta.
         noise = self._score_noise
+        n_draws = noise.shape[0]
+        size = self._draws_per_chunk(n_draws)
 
-        def elbo(x, c=None):
+        def elbo(x, c=None, noise=noise):
             return self._network.elbo(x, noise, C=c)
 
-        return self._map_rows(elbo, X, n_draws=noise.shape[0], condition=condition)
+        if size == n_draws:
+            return self._map_rows(elbo, X, n_draws=n_draws, condition=condition)
+        # The ELBO is a mean over the draws: the chunks' means, weighted.
+        total = None
+        with np.errstate(over="ignore"):
+            for start in range(0, n_draws, size):
+                draws = noise[start:start + size]
+                part = self._map_rows(functools.partial(elbo, noise=draws), X,
+                                      n_draws=len(draws), condition=condition)
+                part = part * (len(draws) / n_draws)
+                total = part if total is None else total + part
+        return clipped(total)
 
     def _log_likelihood(self, X, n_samples, random_state):
         # The same n_samples noise vectors for every row: each row still gets
@@ -106,10 +150,26 @@ class InferenceMixin(RowChunksMixin):
         check_is_fitted(self)
         seed = self._log_likelihood_seed if random_state is None else random_state
         rng = check_random_state(seed)
-        noise = rng.standard_normal((n_samples, 1, self._network.noise_dims))
-        noise = noise.astype(self._network.dtype)
-        return self._map_rows(lambda x: self._network.log_likelihood(x, noise), X,
-                              n_draws=n_samples)
+        net = self._network
+        size = self._draws_per_chunk(n_samples)
+
+        def draw(n):
+            noise = rng.standard_normal((n, 1, net.noise_dims))
+            return noise.astype(net.dtype)
+
+        if size == n_samples:
+            noise = draw(n_samples)
+            return self._map_rows(lambda x: net.log_likelihood(x, noise), X,
+                                  n_draws=n_samples)
+        # log sum_k w_k over chunks of draws, drawn in turn from the one
+        # stream (the noise of one draw of all), combined with logaddexp.
+        total = None
+        for start in range(0, n_samples, size):
+            n = min(size, n_samples - start)
+            weights = functools.partial(log_sum_weights, net, noise=draw(n))
+            part = self._map_rows(weights, X, n_draws=n)
+            total = part if total is None else np.logaddexp(total, part)
+        return clipped(total - math.log(n_samples))
 
     def _reconstruction_error(self, X):
         return self._map_rows(self._network.reconstruction_error, X)

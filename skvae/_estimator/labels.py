@@ -28,8 +28,9 @@ HIDDEN_LAYER_SIZES_DOC = ('"auto", int or tuple of int', """
     when one is trained (its own weights, layers of the same sizes); the
     decoder mirrors them in reverse. ``()`` gives a linear encoder, decoder
     and classifier. ``"auto"`` is one layer twice as wide as the input,
-    between 64 and 512 units (``hidden_layer_sizes_`` says what was
-    used).""")
+    between 64 and 512 units, and no wider than the rows of ``fit`` when
+    those are more than 64 (``hidden_layer_sizes_`` says what was used; a
+    warm start keeps it).""")
 
 
 def unlabeled_rows(y):

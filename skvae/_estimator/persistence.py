@@ -17,7 +17,10 @@ replaced there by plain data, and rebuilt by ``__setstate__``:
 
 So a saved estimator holds nothing but skvae's public estimator class,
 NumPy arrays and builtins: :func:`skops.io.load` asks to trust nothing else,
-and no private class of skvae is part of the saved format. The gradient
+and no private class of skvae is part of the saved format. Loading resolves
+the names a file holds (the bit generator, the parts of the network) only
+in fixed tables, never by ``getattr`` on a module: a name outside them is
+refused with a ValueError before anything is built or called. The gradient
 buffer and Adam's scratch array are not saved (they are rebuilt empty): a
 model saved after L-BFGS takes about the size of its weights.
 """
@@ -26,8 +29,13 @@ import numpy as np
 
 from .._models.vae import build_network
 from .._models.vq import VQNetwork
+from .._nn.activations import ACTIVATIONS
+from .._parts.decoders import DECODERS
+from .._parts.heads import HEADS
 from .._parts.heads.scaling import DataScaler
+from .._parts.priors import PRIORS
 from .._train.solvers import Adam, History
+from .fitted import with_fitted_settings
 from .tables import load_table, table_state
 
 HISTORY_FIELDS = ("loss_curve", "validation_scores", "best_loss",
@@ -77,15 +85,43 @@ def load_optimizer(state):
     return adam
 
 
+# The bit generators a saved Generator may name: NumPy's own.
+BIT_GENERATORS = {cls.__name__: cls for cls in (
+    np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox,
+    np.random.SFC64)}
+# The names a saved network's spec may hold, by key, and what they name.
+SPEC_NAMES = {"activation": ACTIVATIONS, "likelihood": HEADS, "prior": PRIORS,
+              "decoder": DECODERS, "dtype": ("float32", "float64")}
+
+
+def refuse(what, name, allowed):
+    raise ValueError(
+        f"The saved model names {what} {name!r}, which skvae does not save: "
+        f"it loads only {sorted(allowed)}. The file was not written by skvae "
+        "or was altered; nothing in it was called."
+    )
+
+
 def rng_state(rng):
     """A NumPy Generator as its bit generator's state (a dict of ints)."""
     return rng.bit_generator.state
 
 
 def load_rng(state):
-    bit_generator = getattr(np.random, state["bit_generator"])()
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if not isinstance(name, str) or name not in BIT_GENERATORS:
+        refuse("the bit generator", name, BIT_GENERATORS)
+    bit_generator = BIT_GENERATORS[name]()
     bit_generator.state = state
     return np.random.Generator(bit_generator)
+
+
+def check_spec_names(spec):
+    """Refuse a network spec whose part names are not in the parts' tables."""
+    for key, allowed in SPEC_NAMES.items():
+        name = spec.get(key)
+        if isinstance(name, str) and name not in allowed:
+            refuse(f"the {key}", name, allowed)
 
 
 # Attribute -> (to plain data, back), for the attributes every trained
@@ -117,13 +153,17 @@ class PersistenceMixin:
         return state
 
     def __setstate__(self, state):
-        state = dict(state)
+        state = with_fitted_settings(dict(state), self._frozen_in(state))
         if "_network" in state:
             state["_network"] = self._load_network(state["_network"])
         for name, (_, from_plain) in CONVERTERS.items():
             if name in state:
                 state[name] = from_plain(state[name])
         super().__setstate__(state)
+
+    def _frozen_in(self, state):
+        """The settings a fit of the saved ``state``'s kind freezes."""
+        return self._fitted_settings
 
     def discard_optimizer_state(self):
         """Forget Adam's moment estimates, to save a smaller model.
@@ -179,6 +219,7 @@ def plain_scale(scale):
 def load_vae_network(state, build=None):
     """Build the network from its spec (with ``build``, by default
     :func:`~skvae._models.vae.build_network`), then put back what fit learned."""
+    check_spec_names(state["spec"])
     network = (build or (lambda spec: build_network(**spec)))(state["spec"])
     network.params[...] = state["params"]
     network.scaler = DataScaler(state["scaler_shift"], state["scaler_scale"])
@@ -200,6 +241,7 @@ def vq_network_state(network, spec):
 def load_vq_network(state):
     """The VQNetwork of ``state``; one saved before the VQ-VAE scaled its data
     (no ``scaler_shift``) worked on the data as they are: the identity."""
+    check_spec_names(state["spec"])
     network = VQNetwork(**state["spec"])
     network.params[...] = state["params"]
     if "scaler_shift" in state:

@@ -65,9 +65,7 @@ class ArraySource:
         self.initialization_rows = X
 
     def solver(self, solver, incremental, fitted_solver=None):
-        if fitted_solver is not None:
-            return fitted_solver
-        return resolve_solver(solver, self.n_rows, incremental)
+        return resolve_solver(solver, self.n_rows, incremental, fitted_solver)
 
     def fit_lbfgs(self, network, rng, history, settings, on_iteration):
         return fit_lbfgs(network, self.X, self.condition, rng, history, settings,

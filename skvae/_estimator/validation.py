@@ -82,12 +82,12 @@ class ValidationMixin:
     _models_tables = False
     _check_sample_weight = staticmethod(check_sample_weight)
 
-    def _hidden_sizes(self, name="hidden_layer_sizes"):
+    def _hidden_sizes(self, name="hidden_layer_sizes", n_rows=None):
         value = getattr(self, name)
-        if isinstance(value, str) and value == "auto":  # from the input's width
+        if isinstance(value, str) and value == "auto":  # from the input's shape
             from .._train.drivers import auto_hidden_layer_sizes
 
-            return auto_hidden_layer_sizes(self.n_features_in_)
+            return auto_hidden_layer_sizes(self.n_features_in_, n_rows)
         sizes = np.atleast_1d(value)
         if sizes.ndim != 1 or (sizes.size and (
                 not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1))):
@@ -126,7 +126,10 @@ class ValidationMixin:
                 f"X must be numeric: {error}. Encode text or categorical columns "
                 "first, e.g. with OneHotEncoder."
             ) from error
-        self._check_likelihood_support(out if isinstance(y, str) else out[0])
+        # A fit checks X against the parameter, inference against the fitted
+        # model's likelihood (see .fitted).
+        self._check_likelihood_support(out if isinstance(y, str) else out[0],
+                                       self.likelihood if reset else self.likelihood_)
         return out
 
     def _finite_check(self):
@@ -173,9 +176,12 @@ class ValidationMixin:
         likelihood = "gaussian" if self.likelihood == "auto" else self.likelihood
         return [likelihood] * n_columns
 
-    def _check_likelihood_support(self, X):
+    def _check_likelihood_support(self, X, likelihood=None):
+        """Bernoulli columns in [0, 1]: those of the fitted table, or all of X
+        when ``likelihood`` (the parameter at fit, ``likelihood_`` after) is
+        "bernoulli"."""
         if getattr(self, "_table", None) is None:
-            if self.likelihood == "bernoulli":
+            if likelihood == "bernoulli":
                 check_bernoulli_support(X)
             return
         bernoulli = [j for j, kind in enumerate(self._table.likelihoods)

@@ -22,6 +22,7 @@ from .._parts.quantizer import perplexity
 from .._train.drivers import minibatch_size
 from .._train.solvers import Adam, History, run_adam
 from .callbacks import FIT_TASK_FRAMES, iteration_tasks, snapshot_network
+from .fitted import check_start, freeze_settings, freeze_start
 from .inference import RowChunksMixin
 from .persistence import load_vq_network, vq_network_state
 from .utils import HistoryMixin
@@ -56,6 +57,8 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
+    # What inference reads of the parameters, frozen by the fit (see .fitted).
+    _fitted_settings = ("n_groups", "n_codes", "code_dim", "likelihood")
 
     def _architecture(self):
         """What partial_fit must find unchanged."""
@@ -71,14 +74,14 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
                     f"codes must be integers, got dtype {codes.dtype}. Pass the "
                     "output of encode."
                 )
-        if codes.shape[1] != self.n_groups:
+        if codes.shape[1] != self.n_groups_:
             raise ValueError(
-                f"decode takes codes with n_groups={self.n_groups} columns, got "
+                f"decode takes codes with n_groups={self.n_groups_} columns, got "
                 f"{codes.shape[1]}. Pass the output of encode."
             )
-        if codes.min() < 0 or codes.max() >= self.n_codes:
+        if codes.min() < 0 or codes.max() >= self.n_codes_:
             raise ValueError(
-                f"codes must be in [0, n_codes={self.n_codes}), got values in "
+                f"codes must be in [0, n_codes={self.n_codes_}), got values in "
                 f"[{codes.min()}, {codes.max()}]."
             )
         return codes.astype(np.intp)
@@ -98,6 +101,8 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
         return X, sample_weight
 
     def _initialize(self, X, sample_weight=None):
+        freeze_settings(self)
+        freeze_start(self)
         random_state = check_random_state(self.random_state)
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
         # What builds the network, kept as plain data for persistence.
@@ -130,6 +135,7 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
                 f"and likelihood must stay as they were: fitted with {then}, "
                 f"now {now}. Call fit to train a new network."
             )
+        check_start(self, "Call fit to train a new network.")
 
     def _train(self, X, incremental, y=None, sample_weight=None):
         """Epochs of Adam with codebook updates; then count the codes of X.
@@ -156,6 +162,7 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
 
         if self._optimizer is None:  # discarded: start Adam afresh
             self._optimizer = Adam(net.params.size, net.dtype, self.learning_rate_init)
+        self._optimizer.learning_rate_init = float(self.learning_rate_init)
         max_iter = 1 if incremental else self.max_iter
         self._history.stop_requested = False
         try:
@@ -181,7 +188,7 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
             self.code_counts_ = counts
             self.perplexity_ = perplexity(counts)
             self.code_probabilities_ = (counts + 1) / (
-                counts.sum(axis=1, keepdims=True) + self.n_codes)
+                counts.sum(axis=1, keepdims=True) + self.n_codes_)
 
     def _fitted_attributes(self, params, X, sample_weight=None):
         """What makes a copy of this estimator the model with ``params``:
@@ -192,16 +199,16 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
         return {"_network": fitted._network, "code_counts_": counts,
                 "perplexity_": perplexity(counts),
                 "code_probabilities_": (counts + 1) / (
-                    counts.sum(axis=1, keepdims=True) + self.n_codes)}
+                    counts.sum(axis=1, keepdims=True) + self.n_codes_)}
 
     def _count_codes(self, X, sample_weight=None):
         """Rows of X per code (int64), or their total weight (float64)."""
         codes = self._encode_codes(X)
         dtype = np.int64 if sample_weight is None else np.float64
-        counts = np.zeros((self.n_groups, self.n_codes), dtype=dtype)
-        for group in range(self.n_groups):
+        counts = np.zeros((self.n_groups_, self.n_codes_), dtype=dtype)
+        for group in range(self.n_groups_):
             counts[group] = np.bincount(codes[:, group], weights=sample_weight,
-                                        minlength=self.n_codes)
+                                        minlength=self.n_codes_)
         return counts
 
     # -- inference, in chunks of bounded memory ------------------------------
@@ -222,11 +229,11 @@ class VQFitMixin(RowChunksMixin, HistoryMixin):
 
     def _encode_codes(self, X):
         """Integer codes of validated X, shape (n, n_groups), dtype intp."""
-        out = np.empty((X.shape[0], self.n_groups), dtype=np.intp)
+        out = np.empty((X.shape[0], self.n_groups_), dtype=np.intp)
         return self._map_chunks(self._network.encode_codes, X, out)
 
     def _log_prior(self, codes):
         """log of the codes' prior probability, summed over the groups."""
         log_p = np.log(self.code_probabilities_)
-        return log_p[np.arange(self.n_groups), codes].sum(axis=1)
+        return log_p[np.arange(self.n_groups_), codes].sum(axis=1)
 

@@ -41,17 +41,41 @@ LBFGS_TOL = 1e-4
 N_VALIDATION_DRAWS = 4
 
 
-def resolve_solver(solver, n_samples, incremental=False):
-    """"auto": Adam (partial_fit, or AUTO_LBFGS_MAX_ROWS rows and more), else
-    L-BFGS-B."""
+def resolve_solver(solver, n_samples, incremental=False, fitted_solver=None):
+    """The solver that trains: Adam for partial_fit (``incremental``: one
+    epoch, whatever trained the network before); else ``solver``, so that a
+    warm start may change solvers. ``"auto"`` keeps ``fitted_solver``, the
+    one that trained the network a warm start continues; for a new network
+    it is Adam from AUTO_LBFGS_MAX_ROWS rows on, L-BFGS-B below."""
+    if incremental:
+        return "adam"
     if solver != "auto":
         return solver
-    return "adam" if incremental or n_samples >= AUTO_LBFGS_MAX_ROWS else "lbfgs"
+    if fitted_solver is not None:
+        return fitted_solver
+    return "adam" if n_samples >= AUTO_LBFGS_MAX_ROWS else "lbfgs"
 
 
-def auto_hidden_layer_sizes(n_features):
-    """One hidden layer twice as wide as the input, between 64 and 512 units."""
-    return (min(512, max(64, 2 * n_features)),)
+# The "auto" width's bounds, in units.
+AUTO_MIN_WIDTH, AUTO_MAX_WIDTH = 64, 512
+
+
+def auto_hidden_layer_sizes(n_features, n_rows=None):
+    """One hidden layer twice as wide as the input, between 64 and 512 units,
+    and at most one unit per training row above 64, when ``n_rows`` (all the
+    rows the network is fitted to) is known.
+
+    The rows bound the width because a hidden layer of more units than rows
+    adds no dimension to what the network computes on them (their n x h
+    activations have rank at most n), while its weights, their gradient and
+    the solver's state grow with it: on 50 rows of 10,000 columns the
+    512-unit layer holds 10 million weights, 2,000 per row. With the bound
+    the network has at most about two weights per value of the data.
+    """
+    width = min(AUTO_MAX_WIDTH, max(AUTO_MIN_WIDTH, 2 * n_features))
+    if n_rows is not None:
+        width = min(width, max(AUTO_MIN_WIDTH, n_rows))
+    return (width,)
 
 
 def resolve_learning_rate(learning_rate_init, hidden_layer_sizes):
@@ -301,6 +325,8 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
         optimizer = Adam(network.params.size, network.dtype,
                          settings.learning_rate_init,
                          average_decay=settings.average_decay)
+    else:
+        continue_adam(optimizer, settings)
     converged = run_adam(
         loss_and_grad, network.params, network.grad, optimizer, history, data,
         batch_size=batch_size, max_iter=1 if incremental else settings.max_iter,
@@ -312,6 +338,23 @@ def fit_adam(network, X, condition, rng, history, optimizer, settings, *,
         if weighted else None,
     )
     return optimizer, converged
+
+
+def continue_adam(optimizer, settings):
+    """Set the Adam that partial_fit continues to the settings of this call.
+
+    Its step size follows ``learning_rate_init``; its moving average of the
+    iterates cannot change its decay midway (the average and its bias
+    correction are of the old decay), so a new ``average_decay`` is refused.
+    """
+    if optimizer.average_decay != settings.average_decay:
+        raise ValueError(
+            "partial_fit continues Adam's moving average of the iterates, kept "
+            f"with average_decay={optimizer.average_decay}, and cannot change it "
+            f"to {settings.average_decay}. Call discard_optimizer_state() first "
+            "to restart Adam with the new value, or fit to train anew."
+        )
+    optimizer.learning_rate_init = float(settings.learning_rate_init)
 
 
 def validation_split(X, validation_fraction, rng):

@@ -151,10 +151,10 @@ class LatentSpaceDisplay(Display):
                     "Pass either components (a pair of latent dimensions) or "
                     "projection='pca', not both."
                 )
-            if estimator.n_components < 2:
+            if estimator.n_components_ < 2:
                 raise ValueError(
                     "projection='pca' needs n_components >= 2, got "
-                    f"{estimator.n_components}."
+                    f"{estimator.n_components_}."
                 )
             if mu.shape[0] < 2:
                 raise ValueError(
@@ -174,7 +174,7 @@ class LatentSpaceDisplay(Display):
                            "second principal axis of $z$")
         elif projection is None:
             i, j = check_components((0, 1) if components is None else components,
-                                    estimator.n_components)
+                                    estimator.n_components_)
             codes = mu[:, [i, j]]
             covariances = np.zeros((mu.shape[0], 2, 2), dtype=mu.dtype)
             covariances[:, 0, 0] = std[:, i] ** 2

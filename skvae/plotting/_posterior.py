@@ -158,14 +158,14 @@ class PosteriorDisplay(Display):
         """
         check_estimator(f"{cls.__name__}.from_estimator", estimator,
                         needs=("transform", "sample_latent"))
-        i, j = check_components(components, estimator.n_components)
+        i, j = check_components(components, estimator.n_components_)
         row, _ = check_one_sample(estimator, x, "x")
         mu, std = estimator.transform(row, return_std=True)
         mean, std = mu[0, [i, j]], std[0, [i, j]]
         rng = check_random_state(random_state)
         eps = rng.standard_normal((n_draws, 2))
         prior_draws = None
-        if estimator.prior != "normal":
+        if estimator.prior_ != "normal":
             prior_draws = estimator.sample_latent(n_draws, random_state=rng)[:, [i, j]]
         display = cls(mean, std, mean + std * eps, n_std=n_std,
                       prior_draws=prior_draws,

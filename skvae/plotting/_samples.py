@@ -153,7 +153,7 @@ class SampleGridDisplay(Display):
                 images = estimator.sample(n_images, random_state=random_state,
                                           mean=True)
         else:
-            k = estimator.n_components
+            k = estimator.n_components_
             i, j = check_components(components, k)
             across = ndtri(np.linspace(0.05, 0.95, n_cols))
             down = ndtri(np.linspace(0.95, 0.05, n_rows))

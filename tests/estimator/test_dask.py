@@ -234,7 +234,7 @@ def test_warm_start_on_dask_after_adam_stops_with_the_lbfgs_tol(monkeypatch):
         warnings.simplefilter("ignore", ConvergenceWarning)
         vae.partial_fit(X)
         vae.fit(da.from_array(X, chunks=(100, 6)))
-    assert vae.solver_ == "adam" and tols == [1e-4]
+    assert vae.solver_ == "lbfgs" and tols == [1e-4]
 
 
 def _third_block_bad(X, value, column=1):
@@ -367,6 +367,43 @@ def test_dask_dataframe_fits_like_the_dask_array():
     assert_allclose(Z.compute(), from_frame.transform(frame), rtol=1e-12, atol=1e-12)
 
 
+def nullable_frame(n=600):
+    """A table of pandas' nullable dtypes (Float64, Int64) holding <NA>."""
+    import pandas as pd
+
+    frame = pd.DataFrame(make_data(n), columns=list("abcdef"))
+    frame["a"] = frame["a"].astype("Float64")
+    frame["b"] = (frame["b"] > 5).astype("Int64")
+    frame.loc[n - 50, "a"] = pd.NA  # in the last partition
+    frame.loc[n - 40, "b"] = pd.NA
+    return frame
+
+
+def test_a_dask_dataframe_with_pandas_missing_values_raises_the_in_memory_error():
+    dd = pytest.importorskip(
+        "dask.dataframe", reason="dask DataFrames need dask[dataframe]: pyarrow")
+    frame = nullable_frame()
+    expected = error_of(lambda: fit(frame, max_iter=2))
+    assert expected.startswith("Input X contains NaN")
+    assert error_of(lambda: fit(dd.from_pandas(frame, npartitions=3),
+                                max_iter=2)) == expected
+    fitted = fit(nullable_frame().fillna(0), max_iter=2)
+    lazy = fitted.transform(dd.from_pandas(frame, npartitions=3))  # no error yet
+    assert error_of(lazy.compute) == error_of(lambda: fitted.transform(frame))
+
+
+def test_a_dask_dataframe_of_nullable_dtypes_fits_as_in_memory():
+    dd = pytest.importorskip(
+        "dask.dataframe", reason="dask DataFrames need dask[dataframe]: pyarrow")
+    frame = nullable_frame().fillna(0)
+    in_memory = fit(frame, max_iter=5)
+    on_dask = fit(dd.from_pandas(frame, npartitions=3), max_iter=5)
+    assert on_dask._network.dtype == in_memory._network.dtype == np.float64
+    Z = on_dask.transform(dd.from_pandas(frame, npartitions=2)).compute()
+    assert Z.dtype == in_memory.transform(frame).dtype
+    assert_allclose(Z, on_dask.transform(frame), rtol=1e-12, atol=1e-12)
+
+
 def test_adam_trains_through_dask_ml_incremental():
     wrappers = pytest.importorskip(
         "dask_ml.wrappers",
@@ -397,6 +434,16 @@ def test_dask_fit_sets_every_attribute_an_in_memory_fit_sets():
     assert on_dask.kl_per_component_.dtype == np.float64
     assert np.all(np.isfinite(on_dask.kl_per_component_))
     assert on_dask.active_components_.dtype == bool
+
+
+def test_a_dask_detector_fit_sets_every_attribute_an_in_memory_fit_sets():
+    X = make_data(400)
+    in_memory = fit(X, VAEOutlierDetector, n_estimators=1)
+    on_dask = fit(da.from_array(X, chunks=(150, 6)), VAEOutlierDetector)
+    assert on_dask.n_estimators_ == 1
+    assert fitted_attribute_names(on_dask) == fitted_attribute_names(in_memory)
+    for name in fitted_attribute_names(in_memory):
+        assert type(getattr(on_dask, name)) is type(getattr(in_memory, name)), name
 
 
 def test_dask_kl_per_component_is_the_mean_over_the_blocks():

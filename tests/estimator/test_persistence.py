@@ -179,3 +179,63 @@ def test_discarded_optimizer_state_restarts_adam(name, data):
     assert estimator._optimizer is None
     estimator.partial_fit(X)
     assert estimator._optimizer.t > 0
+
+
+# -- names from a file are looked up in fixed tables, never called --------------
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """A zero-argument callable on np.random, where a name from a file
+    looked up by getattr would reach it; records its calls."""
+    calls = []
+    monkeypatch.setattr(np.random, "skvae_spy", lambda: calls.append(1),
+                        raising=False)
+    return calls
+
+
+def test_a_tampered_generator_name_is_refused_and_nothing_called(spy, data):
+    X, y = data
+    state = fit("lbfgs", X, y).__getstate__()
+    state["_rng"] = {**state["_rng"], "bit_generator": "skvae_spy"}
+    with pytest.raises(ValueError, match="bit generator 'skvae_spy'.*nothing"):
+        VAETransformer.__new__(VAETransformer).__setstate__(state)
+    assert not spy
+
+
+@pytest.mark.parametrize(("key", "name"), [("activation", "system"),
+                                           ("likelihood", "skvae_spy"),
+                                           ("prior", "__class__"),
+                                           ("decoder", "eval"),
+                                           ("dtype", "object")])
+@pytest.mark.parametrize("model", ["lbfgs", "vqvae"])
+def test_a_tampered_part_name_is_refused(key, name, model, data):
+    X, y = data
+    state = fit(model, X, y).__getstate__()
+    spec = state["_network"]["spec"]
+    if key not in spec:
+        pytest.skip(f"a {model} spec names no {key}")
+    state["_network"] = {**state["_network"], "spec": {**spec, key: name}}
+    estimator = CASES[model]()
+    with pytest.raises(ValueError, match=f"the {key} '{name}'"):
+        type(estimator).__new__(type(estimator)).__setstate__(state)
+
+
+def test_skops_refuses_an_edited_generator_name_and_calls_nothing(spy, data):
+    sio = pytest.importorskip("skops.io")
+    import zipfile
+
+    X, y = data
+    blob = sio.dumps(fit("adam-flow", X, y))
+    source, edited = zipfile.ZipFile(io.BytesIO(blob)), io.BytesIO()
+    with zipfile.ZipFile(edited, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "schema.json":
+                # The name is stored as JSON text: "\"PCG64\"".
+                assert content.count(b'\\"PCG64\\"') == 1
+                content = content.replace(b'\\"PCG64\\"', b'\\"skvae_spy\\"')
+            target.writestr(item, content)
+    with pytest.raises(ValueError, match="bit generator 'skvae_spy'"):
+        sio.loads(edited.getvalue(), trusted=["skvae.transformer.VAETransformer"])
+    assert not spy

@@ -70,8 +70,24 @@ def test_auto_rules_pick_what_they_document():
     assert resolve_solver("auto", 100) == "adam"
     assert resolve_solver("auto", 10, incremental=True) == "adam"
     assert resolve_solver("lbfgs", 10**6) == "lbfgs"
+    # partial_fit is one epoch of Adam whatever trained before; a warm start
+    # takes the solver asked for, "auto" the one that trained.
+    assert resolve_solver("auto", 10, incremental=True, fitted_solver="lbfgs") == "adam"
+    assert resolve_solver("adam", 10, fitted_solver="lbfgs") == "adam"
+    assert resolve_solver("lbfgs", 10**6, fitted_solver="adam") == "lbfgs"
+    assert resolve_solver("auto", 10**6, fitted_solver="lbfgs") == "lbfgs"
     assert [auto_hidden_layer_sizes(d) for d in (4, 64, 200, 784)] == [
         (64,), (128,), (400,), (512,)]
+    # The rows bound the width only where they are fewer than its units, and
+    # never below 64.
+    for d in (4, 64, 200, 784, 10_000):
+        (width,) = auto_hidden_layer_sizes(d)
+        assert auto_hidden_layer_sizes(d, width) == auto_hidden_layer_sizes(d, 10**6)
+        assert auto_hidden_layer_sizes(d, width) == (width,)
+        assert auto_hidden_layer_sizes(d, width - 1) == (max(64, width - 1),)
+    assert auto_hidden_layer_sizes(4, 10) == (64,)
+    assert auto_hidden_layer_sizes(10_000, 50) == (64,)
+    assert auto_hidden_layer_sizes(20_000, 200) == (200,)
     assert resolve_learning_rate("auto", (512,)) == pytest.approx(2e-3)
     assert resolve_learning_rate("auto", (128,)) == pytest.approx(2e-3 * 2**0.5)
     assert resolve_learning_rate(0.01, (128,)) == 0.01
