@@ -72,7 +72,8 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
         fit, not this model (user guide, "Settings take effect at fit").
 
     likelihood_ : {"auto", "gaussian", "bernoulli"} or dict
-        The decoder distribution the model was fitted with.
+        The ``likelihood`` the model was fitted with (``feature_likelihoods_``
+        says what it chose for each column).
 
     prior_ : {"normal", "flow", "hierarchical"}
         The prior the model was fitted with.
