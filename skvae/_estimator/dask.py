@@ -12,8 +12,9 @@ With ``solver="adam"`` (what "auto" means from 100 rows, as in memory),
 :func:`fit_adam` trains by local SGD (:mod:`skvae._train.local_sgd`): the
 rows are split once into one shard of consecutive rows per worker thread
 (:class:`Shards`), and each round every worker runs one epoch of the
-in-memory minibatch Adam driver on its shard, from the parameters and the
-optimizer state the client sends; the client averages what comes back (the
+in-memory minibatch Adam driver on its shard (at sqrt(shards) times the
+learning rate), from the parameters and the optimizer state the client
+sends; the client averages what comes back (the
 iterates, Adam's moments, the Polyak averages). Validation rows are drawn
 row by row from a counter-based generator (:func:`held_out`), stay in their
 shards and are scored there, in the same round trip as the next round's
@@ -76,7 +77,7 @@ from .._train.drivers import (
     objective_at,
     resolve_solver,
 )
-from .._train.local_sgd import run_local_sgd, shard_round
+from .._train.local_sgd import run_local_sgd, shard_learning_rate, shard_round
 from .._train.solvers import Adam
 from .diagnostics import kl_terms
 from .utils import warn_at_caller
@@ -524,7 +525,7 @@ def _count_rows(block, *, index, start, split):
 
 
 def _train_shard(block, begin, *, index, start, split, n_train, settings, seed,
-                 iteration):
+                 iteration, learning_rate):
     """A round of local SGD on one shard (:func:`shard_round`) from ``begin``
     (the network and the optimizer), on ``n_train`` of the shard's training
     rows: every shard takes the same steps."""
@@ -534,7 +535,8 @@ def _train_shard(block, begin, *, index, start, split, n_train, settings, seed,
         rows = np.delete(rows, rng.choice(rows.size, rows.size - n_train,
                                           replace=False))
     X = block if rows.size == block.shape[0] else block[rows]
-    return shard_round(begin.network, X, begin.optimizer, settings, rng, iteration)
+    return shard_round(begin.network, X, begin.optimizer, settings, rng, iteration,
+                       learning_rate)
 
 
 def _score_shard(block, begin, *, index, start, split, noise):
@@ -572,9 +574,10 @@ def fit_adam(network, X, n_rows, rng, history, optimizer, settings, *, increment
     training.
 
     Each round, every worker runs one epoch of minibatch Adam on its shard,
-    and the client averages the iterates, the moments and the Polyak
-    averages; with early stopping, the same round trip scores the previous
-    round's model on the shards' held-out rows. The result depends on the
+    at the learning rate times sqrt(number of shards), and the client
+    averages the iterates, the moments and the Polyak averages; with early
+    stopping, the same round trip scores the previous round's model on the
+    shards' held-out rows. The result depends on the
     seed and on the number of shards, not on X's chunks.
     """
     import dask
@@ -599,13 +602,15 @@ def fit_adam(network, X, n_rows, rng, history, optimizer, settings, *, increment
                          settings.learning_rate_init,
                          average_decay=settings.average_decay)
     noise = score_noise[:N_VALIDATION_DRAWS]
+    learning_rate = shard_learning_rate(optimizer.learning_rate_init, n_shards)
 
     def run_round(network, optimizer, iteration, score):
         begin = share(_RoundStart(network, optimizer))
         tasks = []
         if iteration is not None:
             tasks += shards.map(_train_shard, "round", begin, n_train=n_train,
-                                settings=settings, seed=seed, iteration=iteration)
+                                settings=settings, seed=seed, iteration=iteration,
+                                learning_rate=learning_rate)
         if score:
             tasks += shards.map(_score_shard, "score", begin, noise=noise)
         results = list(dask.compute(*tasks))

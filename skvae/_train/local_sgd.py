@@ -9,6 +9,14 @@ iterates. This is federated averaging with one local epoch (McMahan et al.
 2017; Lin, Stich, Patel and Jaggi 2020, "Don't use large mini-batches, use
 local SGD"): one synchronization per epoch instead of one per minibatch.
 
+The shards step with the learning rate times the square root of their
+number (:func:`shard_learning_rate`): averaging W shards' iterates divides
+the noise of their steps by about sqrt(W) but not the distance they cover,
+since Adam's step is about the learning rate whatever the batch, so the
+square-root rule for Adam (Malladi, Lyu, Panigrahi and Arora 2022, "On the
+SDEs and scaling rules for adaptive gradient algorithms") brings the
+covered distance up while the noise stays where one shard's would be.
+
 Every shard trains on the same number of rows, so every shard takes the same
 number of steps and the averaged optimizer has one step count. The average
 of the shards' Polyak averages is the Polyak average of the averaged
@@ -23,6 +31,7 @@ held-out rows, and sees only what comes back.
 """
 
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,16 +52,25 @@ class ShardRound:
     optimizer: object  # its Adam, holding its iterate and moments
 
 
-def shard_round(network, X, optimizer, settings, rng, iteration):
+def shard_learning_rate(learning_rate, n_shards):
+    """The learning rate of each of ``n_shards`` shards: ``learning_rate``
+    times sqrt(n_shards)."""
+    return learning_rate * math.sqrt(n_shards)
+
+
+def shard_round(network, X, optimizer, settings, rng, iteration, learning_rate=None):
     """One round on one shard: an epoch of Adam over X, continuing ``optimizer``.
 
     ``network`` and ``optimizer`` are the round's start, shared by all the
     shards: they are copied, never changed. ``iteration`` (0-based) is the
     round's index in the fit, which sets the objective (the KL warm-up's
-    weight). ``settings.batch_size`` must not exceed the rows of X.
+    weight). ``learning_rate``, if given, replaces the optimizer's for this
+    round. ``settings.batch_size`` must not exceed the rows of X.
     """
     network = network.astype(network.dtype)
     optimizer = copy.deepcopy(optimizer)
+    if learning_rate is not None:
+        optimizer.learning_rate_init = float(learning_rate)
     history = History()
     history.n_iter = iteration
     fit_adam(network, X, None, rng, history, optimizer, settings, incremental=True,
@@ -71,8 +89,13 @@ def _mean(arrays, dtype):
 def average_rounds(rounds, network, optimizer):
     """Average the shards' rounds into ``network.params`` and ``optimizer``;
     return the mean loss."""
-    (t,) = {r.optimizer.t for r in rounds}  # the same steps on every shard
-    optimizer.t = t
+    steps = {r.optimizer.t for r in rounds}
+    if len(steps) > 1:
+        raise ValueError(
+            f"The shards ended on different step counts {sorted(steps)}: each "
+            "must train on the same number of rows with the same batch size."
+        )
+    optimizer.t = steps.pop()
     for name in AVERAGED:
         states = [getattr(r.optimizer, name) for r in rounds]
         if states[0] is not None:

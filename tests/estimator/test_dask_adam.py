@@ -266,8 +266,11 @@ def test_partial_fit_is_one_round_and_continues_the_optimizer():
     vae.partial_fit(X)
     steps = vae._optimizer.t
     vae.partial_fit(X)
-    # Two shards of 300 rows, batches of 50: six steps a round.
+    # Two shards of 300 rows, batches of 50: six steps a round. The shards
+    # step at sqrt(2) times the learning rate; the estimator keeps its own.
     assert vae.n_iter_ == 2 and steps == 6 and vae._optimizer.t == 12
+    assert vae._optimizer.learning_rate_init == vae._resolved_params(
+        600)["learning_rate_init"]
 
 
 def test_a_too_large_batch_warns_at_the_caller():

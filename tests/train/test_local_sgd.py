@@ -14,6 +14,7 @@ from skvae._train.local_sgd import (
     ShardRound,
     average_rounds,
     run_local_sgd,
+    shard_learning_rate,
     shard_round,
 )
 from skvae._train.solvers import Adam, History
@@ -94,6 +95,20 @@ def test_rounds_average_iterates_moments_and_polyak_averages(dtype):
     model = np.empty_like(merged.params)
     optimizer.read_average(model)
     np.testing.assert_allclose(model, merged.params, rtol=1e-5, atol=1e-6)
+
+
+def test_a_shard_steps_at_the_learning_rate_it_is_given():
+    net, X = network_and_data()
+    start = Adam(net.params.size, net.dtype, 1e-2)
+    faster = shard_round(net, X, start, Settings(**SETTINGS), np.random.default_rng(0),
+                         0, learning_rate=shard_learning_rate(1e-2, 4))
+    assert faster.optimizer.learning_rate_init == 2e-2
+    assert start.learning_rate_init == 1e-2
+    slower = shard_round(net, X, start, Settings(**SETTINGS), np.random.default_rng(0),
+                         0)
+    assert slower.optimizer.learning_rate_init == 1e-2
+    assert np.abs(faster.params - net.params).sum() > np.abs(
+        slower.params - net.params).sum()
 
 
 def test_shards_with_different_step_counts_are_refused():
