@@ -14,11 +14,10 @@ rows are split once into one shard of consecutive rows per worker thread
 (:class:`Shards`), and each round every worker runs one epoch of the
 in-memory minibatch Adam driver on its shard (at sqrt(shards) times the
 learning rate), from the parameters and the optimizer state the client
-sends; the client averages what comes back (the
-iterates, Adam's moments, the Polyak averages). Validation rows are drawn
-row by row from a counter-based generator (:func:`held_out`), stay in their
-shards and are scored there, in the same round trip as the next round's
-training. Per round, the network and the optimizer state (a few parameter
+sends; the client averages what comes back (the iterates, Adam's moments,
+the Polyak averages). Validation rows are drawn row by row from a
+counter-based generator (:func:`held_out`), stay in their shards and are
+scored there, in the same round trip as the next round's training. Per round, the network and the optimizer state (a few parameter
 vectors) go out once to every worker, and the same comes back from every
 shard; the data stay where the shards put them. The result depends on the
 seed and on the number of shards, not on the chunks.
