@@ -17,9 +17,10 @@ learning rate), from the parameters and the optimizer state the client
 sends; the client averages what comes back (the iterates, Adam's moments,
 the Polyak averages). Validation rows are drawn row by row from a
 counter-based generator (:func:`held_out`), stay in their shards and are
-scored there, in the same round trip as the next round's training. Per round, the network and the optimizer state (a few parameter
-vectors) go out once to every worker, and the same comes back from every
-shard; the data stay where the shards put them. The result depends on the
+scored there, in the same round trip as the next round's training. Per
+round, the network and the optimizer state (a few parameter vectors) go out
+once to every worker, and the same comes back from every shard; the data
+stay where the shards put them. The result depends on the
 seed and on the number of shards, not on the chunks.
 
 With ``solver="lbfgs"``, the ELBO and its gradient are sums over rows, so the
