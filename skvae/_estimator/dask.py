@@ -3,10 +3,27 @@
 The estimators hand dask input here (:func:`is_dask` decides, without
 importing dask); NumPy input never comes near this module.
 
-Training (``solver="lbfgs"``): :class:`DaskSource` is the data source
+Training: :class:`DaskSource` is the data source
 (:mod:`skvae._estimator.source`) through which a dask array takes the
 estimators' one fit path, ``BaseVAE._fit``; only what differs from data in
-memory lives here.  The ELBO and its gradient are sums over rows, so the
+memory lives here.
+
+With ``solver="adam"`` (what "auto" means from 100 rows, as in memory),
+:func:`fit_adam` trains by local SGD (:mod:`skvae._train.local_sgd`): the
+rows are split once into one shard of consecutive rows per worker thread
+(:class:`Shards`), and each round every worker runs one epoch of the
+in-memory minibatch Adam driver on its shard (at sqrt(shards) times the
+learning rate), from the parameters and the optimizer state the client
+sends; the client averages what comes back (the iterates, Adam's moments,
+the Polyak averages). Validation rows are drawn row by row from a
+counter-based generator (:func:`held_out`), stay in their shards and are
+scored there, in the same round trip as the next round's training. Per
+round, the network and the optimizer state (a few parameter vectors) go out
+once to every worker, and the same comes back from every shard; the data
+stay where the shards put them. The result depends on the
+seed and on the number of shards, not on the chunks.
+
+With ``solver="lbfgs"``, the ELBO and its gradient are sums over rows, so the
 L-BFGS-B rounds of :func:`skvae._train.drivers.lbfgs_rounds` run on the client
 while every loss-and-gradient evaluation maps over the persisted blocks on the
 workers.  Each block returns its rows' summed loss and summed gradient (one
@@ -38,8 +55,12 @@ dask itself is imported only where it is used, so that this module (and
 ``import skvae``) imports without it.
 """
 
+import dataclasses
+import functools
+import os
 import sys
 import uuid
+import warnings
 
 import numpy as np
 from scipy.special import ndtri
@@ -47,9 +68,20 @@ from sklearn.base import clone
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-from .._train.drivers import lbfgs_rounds, objective_at
+from .._train.drivers import (
+    N_VALIDATION_DRAWS,
+    RELATIVE_PATIENCE,
+    check_validation_rows,
+    lbfgs_rounds,
+    minibatch_size,
+    objective_at,
+    resolve_solver,
+)
+from .._train.local_sgd import run_local_sgd, shard_learning_rate, shard_round
+from .._train.solvers import Adam
 from .diagnostics import kl_terms
 from .fitted import copy_fitted_settings
+from .utils import warn_at_caller
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -195,20 +227,6 @@ class DaskSource:
 
     def __init__(self, estimator, X, *, incremental, condition=None,
                  sample_weight=None, dtype=None):
-        if estimator.solver == "adam" or incremental:
-            raise ValueError(
-                f"solver={estimator.solver!r} does not train on dask arrays: Adam "
-                "updates the weights after every minibatch, one process at a "
-                "time. Use solver='lbfgs', which trains on all the blocks in "
-                "parallel, or wrap the estimator in dask_ml.wrappers.Incremental, "
-                "which calls partial_fit on one block after another."
-            )
-        if estimator.free_bits != "auto" and estimator.free_bits:
-            raise ValueError(
-                f"free_bits={estimator.free_bits} does not train on dask arrays: "
-                "its KL term is a maximum over means of all the rows, not a sum "
-                "over blocks. Use free_bits=0, or fit on a NumPy array."
-            )
         if condition is not None:
             raise ValueError("A condition y cannot train on dask arrays.")
         if sample_weight is not None:
@@ -216,6 +234,7 @@ class DaskSource:
                 "sample_weight does not train on dask arrays yet. Fit on a NumPy "
                 "array, or drop or repeat rows instead."
             )
+        self._free_bits = estimator.free_bits
         if dtype is not None:
             X = X.astype(dtype)
         X = X.persist()  # the blocks stay on the workers for the whole fit
@@ -228,13 +247,28 @@ class DaskSource:
         self.initialization_rows = moment_rows(mean, var, X.dtype)
 
     def solver(self, solver, incremental, fitted_solver=None):
-        """L-BFGS-B, whatever solver trained the network before: what "auto"
-        means for a dask array."""
-        return "lbfgs"
+        """As for data in memory: the solver that trained the network before,
+        or what "auto" means for this many rows. L-BFGS-B refuses free bits."""
+        if fitted_solver is None:
+            fitted_solver = resolve_solver(solver, self.n_rows, incremental)
+        if fitted_solver == "lbfgs" and self._free_bits != "auto" and self._free_bits:
+            raise ValueError(
+                f"free_bits={self._free_bits} does not train on dask arrays with "
+                "solver='lbfgs': its KL term is a maximum over means of all the "
+                "rows, not a sum over blocks. Use free_bits=0, solver='adam', or "
+                "fit on a NumPy array."
+            )
+        return fitted_solver
 
     def fit_lbfgs(self, network, rng, history, settings, on_iteration):
         return fit_lbfgs(network, self.X, self.n_rows, rng, history, settings,
                          on_iteration)
+
+    def fit_adam(self, network, rng, history, optimizer, settings, *, incremental,
+                 score_noise, on_iteration):
+        return fit_adam(network, self.X, self.n_rows, rng, history, optimizer,
+                        settings, incremental=incremental, score_noise=score_noise,
+                        on_iteration=on_iteration)
 
     def mean_kl(self, estimator):
         """The mean over the rows of KL(q(z_k|x) || N(0, 1)), from per-block
@@ -307,12 +341,28 @@ def row_noise(seed, start, n_rows, per_row, dtype):
     >>> np.array_equal(whole[4:], row_noise(0, 4, 6, 3, np.float64))
     True
     """
+    uniform = _row_uniform(seed, start, n_rows, per_row)
+    return ndtri(uniform).astype(dtype).reshape(n_rows, per_row)
+
+
+def held_out(seed, start, n_rows, fraction):
+    """Which of rows ``start`` to ``start + n_rows`` are held out for validation.
+
+    Each row independently with probability ``fraction``, from its own word of
+    the Philox stream keyed by ``seed`` (as :func:`row_noise`): the held-out
+    rows do not depend on the chunks, the shards or the number of workers.
+    """
+    return _row_uniform(seed, start, n_rows, 1) < fraction
+
+
+def _row_uniform(seed, start, n_rows, per_row):
+    """Uniform (0, 1) values, ``per_row`` a row, from the Philox stream keyed
+    by ``seed``, starting at row ``start``."""
     first = start * per_row
     generator = np.random.Philox(key=seed, counter=first // 4)  # 4 words a step
     skip = first % 4
     words = generator.random_raw(skip + n_rows * per_row)[skip:]
-    uniform = ((words >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
-    return ndtri(uniform).astype(dtype).reshape(n_rows, per_row)
+    return ((words >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
 
 
 def _noise_block(block, *, seed, per_row, target, block_info=None):
@@ -379,3 +429,211 @@ def _block_loss_and_grad(X, eps, *, network, objective):
     out[0, 1:] = net.grad
     out[0, 1:] *= n
     return out
+
+
+# -- training with Adam: local SGD on shards of rows -------------------------
+
+
+def worker_threads():
+    """How many tasks the scheduler runs at once: the threads of the
+    distributed client's workers; else dask's ``num_workers`` setting, or 1
+    for the synchronous scheduler and the CPU count for the local ones."""
+    import dask
+    from dask.base import get_scheduler
+    from dask.local import get_sync
+
+    client = _distributed_client()
+    if client is not None:
+        return max(1, sum(client.nthreads().values()))
+    configured = dask.config.get("num_workers", None)
+    if configured:
+        return int(configured)
+    return 1 if get_scheduler() is get_sync else os.cpu_count() or 1
+
+
+class Shards:
+    """X split into ``n_shards`` shards of consecutive rows, one block each,
+    persisted on the workers, with the rows each holds out for validation.
+
+    Shard w holds rows ``w * n // n_shards`` up to ``(w + 1) * n // n_shards``
+    whatever X's chunks; the held-out rows are drawn row by row
+    (:func:`held_out`). Making the shards moves rows between workers once,
+    at the start of the fit; after that only the model and the optimizer
+    state travel.
+    """
+
+    def __init__(self, X, n_shards, split_seed, fraction):
+        n = X.shape[0]
+        bounds = [w * n // n_shards for w in range(n_shards + 1)]
+        self.data = X.rechunk({0: tuple(np.diff(bounds))}).persist()
+        self.starts = bounds[:-1]
+        self.split = {"seed": split_seed, "fraction": fraction}
+        counts = self.compute(_count_rows, "count")
+        self.n_train = [train for train, _ in counts]
+        self.n_held_out = sum(val for _, val in counts)
+
+    def map(self, function, what, shared=None, **arguments):
+        """Lazy ``function(block, [shared,] index=w, start=..., split=...,
+        **arguments)`` of each shard w, as dask Delayed objects; ``shared``
+        is a Delayed from :func:`share`."""
+        from dask.delayed import Delayed
+        from dask.highlevelgraph import HighLevelGraph
+
+        name = _name(what)
+        extra = () if shared is None else (shared.key,)
+        layer = {
+            (name, w): (functools.partial(function, index=w, start=start,
+                                          split=self.split, **arguments),
+                        (self.data.name, w, 0), *extra)
+            for w, start in enumerate(self.starts)
+        }
+        dependencies = [self.data] + ([] if shared is None else [shared])
+        graph = HighLevelGraph.from_collections(name, layer, dependencies)
+        return [Delayed((name, w), graph, layer=name)
+                for w in range(len(self.starts))]
+
+    def compute(self, function, what, **arguments):
+        import dask
+
+        return list(dask.compute(*self.map(function, what, **arguments)))
+
+
+def share(value):
+    """A dask Delayed of ``value`` for the tasks of one computation.
+
+    With a distributed client, ``value`` is scattered to every worker and the
+    graph holds only its key: a graph's contents are kept in the client's and
+    the scheduler's logs of recent messages (``distributed.admin.low-level-
+    log-length``, 1,000 messages), which would keep every round's parameters
+    and optimizer state alive. With the local schedulers it is put in the graph.
+    """
+    from dask.delayed import Delayed
+
+    client = _distributed_client()
+    if client is None:
+        key = _name("shared")
+        return Delayed(key, {key: value})
+    future = client.scatter(value, broadcast=True, hash=False)
+    return Delayed(future.key, {future.key: future})
+
+
+def _distributed_client():
+    """The distributed Client that dask computes with now, or None."""
+    from dask.base import get_scheduler
+
+    client = getattr(get_scheduler(), "__self__", None)
+    return client if hasattr(client, "scatter") else None
+
+
+def _held_out_of(block, start, split):
+    return held_out(split["seed"], start, block.shape[0], split["fraction"])
+
+
+def _count_rows(block, *, index, start, split):
+    n_held_out = int(np.count_nonzero(_held_out_of(block, start, split)))
+    return block.shape[0] - n_held_out, n_held_out
+
+
+def _train_shard(block, begin, *, index, start, split, n_train, settings, seed,
+                 iteration, learning_rate):
+    """A round of local SGD on one shard (:func:`shard_round`) from ``begin``
+    (the network and the optimizer), on ``n_train`` of the shard's training
+    rows: every shard takes the same steps."""
+    rows = np.flatnonzero(~_held_out_of(block, start, split))
+    rng = np.random.default_rng([seed, iteration, index])
+    if rows.size > n_train:  # drop a few rows at random, other ones each round
+        rows = np.delete(rows, rng.choice(rows.size, rows.size - n_train,
+                                          replace=False))
+    X = block if rows.size == block.shape[0] else block[rows]
+    return shard_round(begin.network, X, begin.optimizer, settings, rng, iteration,
+                       learning_rate)
+
+
+def _score_shard(block, begin, *, index, start, split, noise):
+    """[summed validation ELBO, count] of one shard's held-out rows under
+    ``begin``'s network."""
+    rows = block[_held_out_of(block, start, split)]
+    # Own buffers: threads may share the network.
+    network = begin.network.astype(begin.network.dtype)
+    total = 0.0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for first in range(0, rows.shape[0], SCORE_ROWS):
+            elbo = network.elbo(rows[first:first + SCORE_ROWS], noise)
+            total += float(np.sum(elbo, dtype=np.float64))
+    return total, rows.shape[0]
+
+
+# Held-out rows scored at once on a worker (bounds its scratch memory).
+SCORE_ROWS = 8192
+
+
+class _RoundStart:
+    """What every shard's round starts from: the network and the optimizer
+    (an object of its own, which dask does not search for tasks)."""
+
+    def __init__(self, network, optimizer):
+        self.network, self.optimizer = network, optimizer
+
+
+def fit_adam(network, X, n_rows, rng, history, optimizer, settings, *, incremental,
+             score_noise, on_iteration=None):
+    """Rounds of local SGD with Adam on shards of X's rows, one per worker
+    thread (:mod:`skvae._train.local_sgd`); the dask counterpart of
+    :func:`skvae._train.drivers.fit_adam`. Returns the optimizer (new unless
+    ``incremental`` continues one) and whether the stopping rule ended
+    training.
+
+    Each round, every worker runs one epoch of minibatch Adam on its shard,
+    at the learning rate times sqrt(number of shards), and the client
+    averages the iterates, the moments and the Polyak averages; with early
+    stopping, the same round trip scores the previous round's model on the
+    shards' held-out rows. The result depends on the
+    seed and on the number of shards, not on X's chunks.
+    """
+    import dask
+
+    validate = settings.early_stopping and not incremental
+    fraction = settings.validation_fraction if validate else 0.0
+    expected_train = n_rows - int(round(fraction * n_rows))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batch_size = minibatch_size(settings.batch_size, expected_train, stacklevel=1)
+    for warning in caught:
+        warn_at_caller(str(warning.message), warning.category)
+    n_shards = min(worker_threads(), max(1, expected_train // batch_size))
+    split_seed, seed = (int(s) for s in rng.integers(2**63, size=2))
+    shards = Shards(X, n_shards, split_seed, fraction)
+    if validate:
+        check_validation_rows(shards.n_held_out, n_rows, fraction)
+    n_train = min(shards.n_train)
+    settings = dataclasses.replace(settings, batch_size=min(batch_size, n_train))
+    if optimizer is None or not incremental:
+        optimizer = Adam(network.params.size, network.dtype,
+                         settings.learning_rate_init,
+                         average_decay=settings.average_decay)
+    noise = score_noise[:N_VALIDATION_DRAWS]
+    learning_rate = shard_learning_rate(optimizer.learning_rate_init, n_shards)
+
+    def run_round(network, optimizer, iteration, score):
+        begin = share(_RoundStart(network, optimizer))
+        tasks = []
+        if iteration is not None:
+            tasks += shards.map(_train_shard, "round", begin, n_train=n_train,
+                                settings=settings, seed=seed, iteration=iteration,
+                                learning_rate=learning_rate)
+        if score:
+            tasks += shards.map(_score_shard, "score", begin, noise=noise)
+        results = list(dask.compute(*tasks))
+        rounds = results[:n_shards] if iteration is not None else None
+        if not score:
+            return rounds, None
+        scores = results[-n_shards:]
+        return rounds, sum(s for s, _ in scores) / sum(n for _, n in scores)
+
+    converged = run_local_sgd(
+        run_round, network, optimizer, history,
+        max_iter=1 if incremental else settings.max_iter, tol=settings.tol,
+        n_iter_no_change=settings.n_iter_no_change, validate=validate,
+        verbose=settings.verbose, relative_patience=RELATIVE_PATIENCE,
+        on_iteration=on_iteration)
+    return optimizer, converged

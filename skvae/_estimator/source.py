@@ -7,7 +7,8 @@ source*, built by :func:`data_source`:
 - :class:`ArraySource`: NumPy arrays in memory (with an optional condition
   and row weights);
 - :class:`~skvae._estimator.dask.DaskSource`: a dask array persisted on the
-  workers, trained by data-parallel L-BFGS-B.
+  workers, trained there by data-parallel L-BFGS-B or by local SGD with
+  Adam.
 
 A source answers what the fit needs, and nothing else:
 

@@ -361,6 +361,14 @@ def validation_split(X, validation_fraction, rng):
     """Training and validation rows, the validation ones drawn at random."""
     n = X.shape[0]
     n_val = int(round(validation_fraction * n))
+    check_validation_rows(n_val, n, validation_fraction)
+    order = rng.permutation(n)
+    return X[order[n_val:]], X[order[:n_val]]
+
+
+def check_validation_rows(n_val, n, validation_fraction):
+    """Refuse a validation split of ``n_val`` of ``n`` rows that leaves one
+    side empty."""
     if n_val < 1 or n_val >= n:
         raise ValueError(
             f"early_stopping with validation_fraction={validation_fraction} "
@@ -368,5 +376,3 @@ def validation_split(X, validation_fraction, rng):
             "least one. Use more samples, change validation_fraction, or set "
             "early_stopping=False."
         )
-    order = rng.permutation(n)
-    return X[order[n_val:]], X[order[:n_val]]

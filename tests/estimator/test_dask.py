@@ -197,10 +197,9 @@ def test_warm_start_and_the_convergence_warning():
     assert vae.n_iter_ == 6 and len(vae.loss_curve_) == 6
 
 
-def test_warm_start_on_dask_after_adam_trains_without_free_bits():
-    # free_bits="auto" is 0.25 for the in-memory Adam fit, but the dask fit
-    # that continues it trains with L-BFGS-B on sums over blocks: 0 there,
-    # so the result does not depend on the chunks.
+def test_warm_start_on_dask_after_adam_continues_with_adam():
+    # A dask fit that continues an in-memory Adam fit trains with Adam (on
+    # the workers), whatever the chunks.
     X = make_data(400)
 
     def continued(chunks, **params):
@@ -210,31 +209,11 @@ def test_warm_start_on_dask_after_adam_trains_without_free_bits():
             warnings.simplefilter("ignore", ConvergenceWarning)
             vae.partial_fit(X)
             vae.fit(da.from_array(X, chunks=chunks))
-        return vae._network.params
+        return vae
 
-    assert_allclose(continued((100, 6)), continued((400, 6)), rtol=0, atol=1e-12)
-
-
-def test_warm_start_on_dask_after_adam_stops_with_the_lbfgs_tol(monkeypatch):
-    # tol="auto" is 1e-4 per feature for Adam, but L-BFGS-B's plain 1e-4
-    # (also its gradient bound) for the dask fit that continues Adam's.
-    import skvae._estimator.dask
-
-    tols = []
-    fit_lbfgs = skvae._estimator.dask.fit_lbfgs
-
-    def spy(network, X, n_rows, rng, history, settings, on_iteration=None):
-        tols.append(settings.tol)
-        return fit_lbfgs(network, X, n_rows, rng, history, settings, on_iteration)
-
-    monkeypatch.setattr(skvae._estimator.dask, "fit_lbfgs", spy)
-    X = make_data(400)
-    vae = VAETransformer(**{**PARAMS, "solver": "auto", "max_iter": 3}, warm_start=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        vae.partial_fit(X)
-        vae.fit(da.from_array(X, chunks=(100, 6)))
-    assert vae.solver_ == "lbfgs" and tols == [1e-4]
+    a, b = continued((100, 6)), continued((400, 6))
+    assert a.solver_ == "adam" and a.n_iter_ == 1 + 5
+    assert_allclose(a._network.params, b._network.params, rtol=0, atol=1e-12)
 
 
 def _third_block_bad(X, value, column=1):
@@ -288,11 +267,11 @@ def test_bernoulli_range_is_checked_per_block():
     assert got == expected  # the third block holds both the 0 and the 1.5
 
 
-def test_adam_and_free_bits_are_refused_with_the_way_out():
+def test_free_bits_are_refused_with_lbfgs_only():
     X = da.from_array(make_data(200), chunks=(100, 6))
-    assert "dask_ml.wrappers.Incremental" in error_of(
-        lambda: fit(X, solver="adam"))
     assert "Use free_bits=0" in error_of(lambda: fit(X, free_bits=0.5))
+    vae = fit(X, solver="adam", free_bits=0.5, max_iter=2)
+    assert vae.solver_ == "adam"
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
