@@ -31,6 +31,7 @@ held-out rows, and sees only what comes back.
 """
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -69,8 +70,9 @@ def shard_round(network, X, optimizer, settings, rng, iteration, learning_rate=N
     """
     network = network.astype(network.dtype)
     optimizer = copy.deepcopy(optimizer)
-    if learning_rate is not None:
-        optimizer.learning_rate_init = float(learning_rate)
+    if learning_rate is not None:  # fit_adam sets the optimizer's from settings
+        settings = dataclasses.replace(settings,
+                                       learning_rate_init=float(learning_rate))
     history = History()
     history.n_iter = iteration
     fit_adam(network, X, None, rng, history, optimizer, settings, incremental=True,

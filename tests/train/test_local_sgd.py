@@ -99,7 +99,7 @@ def test_rounds_average_iterates_moments_and_polyak_averages(dtype):
 
 def test_a_shard_steps_at_the_learning_rate_it_is_given():
     net, X = network_and_data()
-    start = Adam(net.params.size, net.dtype, 1e-2)
+    start = Adam(net.params.size, net.dtype, 1e-2, average_decay=0.9)
     faster = shard_round(net, X, start, Settings(**SETTINGS), np.random.default_rng(0),
                          0, learning_rate=shard_learning_rate(1e-2, 4))
     assert faster.optimizer.learning_rate_init == 2e-2
@@ -113,7 +113,7 @@ def test_a_shard_steps_at_the_learning_rate_it_is_given():
 
 def test_shards_with_different_step_counts_are_refused():
     net, X = network_and_data()
-    start = Adam(net.params.size, net.dtype, 1e-2)
+    start = Adam(net.params.size, net.dtype, 1e-2, average_decay=0.9)
     rounds = [shard_round(net, X[:rows], start, Settings(**SETTINGS),
                           np.random.default_rng(0), 0) for rows in (60, 100)]
     with pytest.raises(ValueError):
