@@ -321,9 +321,11 @@ class VAEClassifier(ClassifierMixin, LabelsMixin, BaseVAE):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         noise = self._score_noise
+        # Each row is decoded with every draw as every class: the chunk's rows
+        # are sized for all of them.
         return self._map_rows(
             lambda rows: self._network.posterior_log_proba(rows, noise), X,
-            n_draws=noise.shape[0], n_columns=len(self.classes_))
+            n_draws=noise.shape[0] * len(self.classes_), n_columns=len(self.classes_))
 
     def predict_proba(self, X):
         """Probability of each class under the model's posterior p(y|x).
