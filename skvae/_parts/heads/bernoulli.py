@@ -73,6 +73,14 @@ class BernoulliHead(Part):
         """E[x | a] = sigmoid(a)."""
         return bernoulli_mean(a)
 
+    def mixture_mean(self, a, weights):
+        """The mean of the mixture sum_k w_k p(x | a_k): sum_k w_k sigmoid(a_k).
+
+        ``a`` has shape (K, n, n_outputs) and ``weights`` (K, n), each row's
+        weights summing to one; the result has shape (n, n_features).
+        """
+        return np.einsum("kn,knd->nd", weights, bernoulli_mean(a))
+
     def sample(self, a, uniform, features=slice(None)):
         """Draw x given uniform(0, 1) noise: x_j = [u_j < sigmoid(a_j)].
 

@@ -127,6 +127,15 @@ class CategoricalHead(Part):
             best[..., j] = np.argmax(a[..., start:start + k], axis=-1)
         return best
 
+    def mixture_mean(self, a, weights):
+        """The most probable category of each column under the mixture
+        sum_k w_k p(x | a_k), as a code: the argmax of sum_k w_k softmax(a_k).
+
+        ``a`` has shape (K, n, n_outputs) and ``weights`` (K, n), each row's
+        weights summing to one; the result has shape (n, n_columns).
+        """
+        return self.mean(np.einsum("kn,knd->nd", weights, self.probabilities(a)))
+
     def draw(self, a, uniform):
         """Draw each column's code given uniform(0, 1) noise of shape (n, n_columns).
 

@@ -111,6 +111,14 @@ class GaussianHead(Part):
         """E[x | a] = a."""
         return a
 
+    def mixture_mean(self, a, weights):
+        """The mean of the mixture sum_k w_k p(x | a_k): sum_k w_k a_k.
+
+        ``a`` has shape (K, n, n_outputs) and ``weights`` (K, n), each row's
+        weights summing to one; the result has shape (n, n_features).
+        """
+        return np.einsum("kn,knd->nd", weights, a)
+
     def sample(self, a, normal, features=slice(None)):
         """Draw x given standard normal noise: x = a + sqrt(var) * noise.
 

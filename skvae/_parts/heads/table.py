@@ -182,6 +182,15 @@ class TableHead(Part):
         """Each column's mean, or its most probable category (as a code)."""
         return self._per_column("mean", a)
 
+    def mixture_mean(self, a, weights):
+        """Each column's mean under the mixture sum_k w_k p(x | a_k), or its
+        most probable category (as a code); ``a`` of shape (K, n, n_outputs),
+        ``weights`` of shape (K, n)."""
+        values = np.empty((a.shape[1], self.n_columns), dtype=a.dtype)
+        for _, head, columns, out, _ in self.heads:
+            values[:, columns] = head.mixture_mean(a[..., out], weights)
+        return values
+
     def draw(self, a, uniform):
         """Draw every column given uniform(0, 1) noise of shape (n, n_columns)."""
         return self._per_column("draw", a, uniform)

@@ -61,3 +61,11 @@ def test_masked_entries_add_no_term_and_no_gradient():
     numeric = numerical_gradient(lambda: float(weights @ head.log_prob(X, a, mask)), a)
     assert relative_error(d_a, numeric) < 1e-6
     assert not d_a[mask == 0].any()
+
+
+def test_mixture_mean_is_the_weighted_mean_of_the_probabilities():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 5, 3)) * 3
+    weights = rng.dirichlet(np.ones(4), size=5).T
+    np.testing.assert_allclose(BernoulliHead(3).mixture_mean(a, weights),
+                               np.sum(weights[..., None] * expit(a), axis=0))

@@ -113,3 +113,27 @@ def test_float32_stays_float32():
     log_p, d_a = head.forward(X, a)
     drawn = head.draw(a, rng.random((9, 3)))
     assert log_p.dtype == d_a.dtype == drawn.dtype == np.float32
+
+
+def test_mixture_mean_is_the_mode_of_the_mixture_not_the_most_frequent_mode():
+    """Two draws of weight 0.3 each put 0.6 on category 0 and 0.4 on 2; one
+    of weight 0.4 puts everything on category 1: each draw's mode is 0 for
+    most of the weight, but the mixture's mode is 1."""
+    head = CategoricalHead([3])
+    probabilities = np.array([[0.6, 0.0, 0.4], [0.6, 0.0, 0.4], [0.0, 1.0, 0.0]])
+    a = np.log(np.maximum(probabilities, 1e-300))[:, None, :]
+    weights = np.array([[0.3], [0.3], [0.4]])
+    assert head.mixture_mean(a, weights)[0, 0] == 1
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((6, 4, sum(N_CATEGORIES))) * 2
+    weights = rng.dirichlet(np.ones(6), size=4).T
+    mixture = np.einsum("kn,knc->nc", weights, head_probabilities(a))
+    expected = np.stack([block.argmax(axis=-1) for block in np.split(
+        mixture, np.cumsum(N_CATEGORIES)[:-1], axis=-1)], axis=-1)
+    np.testing.assert_array_equal(
+        CategoricalHead(N_CATEGORIES).mixture_mean(a, weights), expected)
+
+
+def head_probabilities(a):
+    blocks = np.split(a, np.cumsum(N_CATEGORIES)[:-1], axis=-1)
+    return np.concatenate([np.exp(log_softmax(b, axis=-1)) for b in blocks], axis=-1)

@@ -95,3 +95,11 @@ def test_masked_entries_add_no_term_and_no_gradient():
     assert relative_error(d_a, numerical_gradient(loss, a)) < 1e-6
     assert relative_error(grads, numerical_gradient(loss, params)) < 1e-6
     assert not d_a[mask == 0].any()
+
+
+def test_mixture_mean_is_the_weighted_mean_of_the_means():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 5, 3))
+    weights = rng.dirichlet(np.ones(4), size=5).T
+    np.testing.assert_allclose(GaussianHead(3).mixture_mean(a, weights),
+                               np.sum(weights[..., None] * a, axis=0))

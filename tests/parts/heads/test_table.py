@@ -93,3 +93,13 @@ def test_float32_stays_float32():
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="Unknown column likelihoods"):
         TableHead(("gaussian", "poisson"))
+
+
+def test_mixture_mean_delegates_to_each_kind_of_column():
+    head, _, _, X, _, rng = make()
+    a = rng.standard_normal((3, len(X), head.n_outputs))
+    weights = rng.dirichlet(np.ones(3), size=len(X)).T
+    got = head.mixture_mean(a, weights)
+    for _, part, columns, out, _ in head.heads:
+        np.testing.assert_array_equal(got[:, columns],
+                                      part.mixture_mean(a[..., out], weights))
