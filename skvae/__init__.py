@@ -3,6 +3,7 @@
 from . import datasets, exceptions, plotting
 from .classifier import VAEClassifier
 from .conditional import ConditionalVAE
+from .imputer import VAEImputer
 from .outlier import VAEOutlierDetector
 from .transformer import VAETransformer
 from .vqvae import VQVAETransformer
@@ -12,6 +13,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "ConditionalVAE",
     "VAEClassifier",
+    "VAEImputer",
     "VAEOutlierDetector",
     "VAETransformer",
     "VQVAETransformer",

@@ -2,7 +2,13 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skvae import ConditionalVAE, VAEClassifier, VAEOutlierDetector, VAETransformer
+from skvae import (
+    ConditionalVAE,
+    VAEClassifier,
+    VAEImputer,
+    VAEOutlierDetector,
+    VAETransformer,
+)
 
 
 def expected_failed_checks(estimator):
@@ -57,6 +63,8 @@ def expected_failed_checks(estimator):
         VAEOutlierDetector(score_type="log_likelihood", solver="lbfgs"),
         VAEOutlierDetector(score_type="elbo", prior="flow"),
         VAEOutlierDetector(score_type="log_likelihood", prior="hierarchical"),
+        VAEImputer(),
+        VAEImputer(add_indicator=True, keep_empty_features=True),
     ],
     expected_failed_checks=expected_failed_checks,
 )
