@@ -196,9 +196,12 @@ class InferenceMixin(RowChunksMixin):
         return self._output(M)
 
     def _sample_latent(self, n_samples, random_state):
+        # The noise is drawn at once (one row of it per code), the prior's
+        # networks (a flow's, a hierarchical prior's) run in row chunks.
         rng = check_random_state(random_state)
-        eps = rng.standard_normal((n_samples, self._network.noise_dims))
-        return self._network.sample_prior(eps.astype(self._network.dtype))
+        net = self._network
+        eps = rng.standard_normal((n_samples, net.noise_dims)).astype(net.dtype)
+        return self._map_rows(net.sample_prior, eps, n_columns=net.n_components)
 
     @validate_params(
         {"n_samples": [Interval(Integral, 1, None, closed="left")],

@@ -112,3 +112,18 @@ def test_a_detector_scores_by_log_likelihood_in_chunks_of_draws():
     with config_context(working_memory=4 * per_draw / 2**20):
         chunked = detector.score_samples(X)
     assert_rows_agree(chunked, whole, X.dtype, 40, scale=np.abs(whole).max())
+
+
+@pytest.mark.parametrize("prior", ["flow", "hierarchical"])
+def test_codes_from_a_learned_prior_are_drawn_in_row_chunks(prior):
+    """The prior's networks run chunk by chunk: the same codes (up to
+    rounding) with a small working memory, in bounded memory."""
+    X = np.random.default_rng(0).standard_normal((120, 4))
+    vae = VAETransformer(prior=prior, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae.fit(X)
+    whole = vae.sample_latent(5000, random_state=0)
+    with config_context(working_memory=1):
+        chunked = vae.sample_latent(5000, random_state=0)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-12)
