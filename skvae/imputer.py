@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from ._estimator.tables import TableCodec, frame_library
+from ._estimator.utils import transactional
 from ._estimator.validation import check_not_array_api
 from ._models.impute import draw_missing, impute_mean
 from .transformer import VAETransformer
@@ -192,6 +193,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
 
     # -- fit -----------------------------------------------------------------
 
+    @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the VAE to X, gaps and all.

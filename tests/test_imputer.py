@@ -273,3 +273,13 @@ def test_the_given_estimator_is_cloned_with_its_settings():
 def test_only_nan_marks_a_missing_value(placeholder):
     with pytest.raises(ValueError, match="missing_values=np.nan or None"):
         VAEImputer(missing_values=placeholder).fit(low_rank(n=20))
+
+
+def test_a_failed_fit_leaves_the_imputer_as_it_was(fitted):
+    _, gappy, imputer = fitted
+    refit = clone(imputer)
+    quiet(refit.fit, gappy)
+    before = refit.transform(gappy)
+    with pytest.raises(ValueError, match="Every entry of X is missing"):
+        refit.fit(np.full((5, 6), np.nan))
+    np.testing.assert_array_equal(refit.transform(gappy), before)
